@@ -1,0 +1,61 @@
+"""Scrapy settings for the Sina Finance crawler, plus the project's own (prefixed) settings.
+
+Every project setting can be overridden with ``-s NAME=VALUE``; README lists them all.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BOT_NAME = "sina_finance_crawler"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# Generated files default to <project>/output whatever the working directory (cron runs).
+OUTPUT_DIR = Path(__file__).resolve().parent.parent / "output"
+
+# --- Being a polite guest -------------------------------------------------------------------
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.6",
+}
+ROBOTSTXT_OBEY = False
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+# Sina article pages are 50-500 kB; anything near these sizes is not an article.
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOG_LEVEL = "INFO"
+
+# --- Scrapy core ------------------------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# --- Output -----------------------------------------------------------------------------------
+MARKDOWN_POSTS_DIR = str(OUTPUT_DIR / "posts")
+CRAWL_STATE_DIR = str(OUTPUT_DIR / "state")
+FEEDS = {
+    str(OUTPUT_DIR / "articles.jsonl"): {"format": "jsonlines", "encoding": "utf-8"},
+}
+
+# --- Discovery --------------------------------------------------------------------------------
+SINA_ROLL_API_URL = "https://feed.mix.sina.com.cn/api/roll/get"
+
+# --- Distributed mode (scrapy-redis); empty means single-machine mode -------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
