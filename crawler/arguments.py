@@ -1,0 +1,209 @@
+"""Pure parsers and validators for the `sina` spider's `-a` arguments (all arrive as strings)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from crawler.channels import Channel, UnknownChannel, default_channels, resolve_channels
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+DEFAULT_PAGES = 3
+
+
+class ArgumentError(ValueError):
+    """A spider argument that cannot be used; the message is one line meant for the user."""
+
+
+def split_list(text: str) -> list[str]:
+    """Split a comma- or whitespace-separated list, keeping order and dropping repeats.
+
+    >>> split_list("https://a.cn/1.shtml, https://a.cn/2.shtml,https://a.cn/1.shtml")
+    ['https://a.cn/1.shtml', 'https://a.cn/2.shtml']
+    >>> split_list("")
+    []
+    """
+    seen: dict[str, None] = {}
+    for part in text.replace(",", " ").replace("，", " ").split():
+        seen.setdefault(part.strip(), None)
+    return list(seen)
+
+
+def parse_pages(text: str) -> int:
+    """Parse `pages=N`, the most roll pages read per channel (a positive integer).
+
+    >>> parse_pages("10")
+    10
+    >>> parse_pages("abc")
+    Traceback (most recent call last):
+    ...
+    crawler.arguments.ArgumentError: pages must be a positive integer, got 'abc'
+    """
+    value = text.strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ArgumentError(f"pages must be a positive integer, got {text!r}")
+    return int(value)
+
+
+_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M")
+
+
+def parse_when(text: str, *, name: str = "since", end_of_day: bool = False) -> datetime:
+    """Parse a date or datetime in Beijing time (or with an explicit offset).
+
+    A bare date means its first second, or with `end_of_day` its last (so `until=2024-05-10`
+    includes the whole day).
+
+    >>> parse_when("2024-05-10").isoformat()
+    '2024-05-10T00:00:00+08:00'
+    >>> parse_when("2024-05-10", end_of_day=True).isoformat()
+    '2024-05-10T23:59:59.999999+08:00'
+    >>> parse_when("2024-05-10 08:30").isoformat()
+    '2024-05-10T08:30:00+08:00'
+    >>> parse_when("2024-05-10T00:30:00+00:00").isoformat()
+    '2024-05-10T00:30:00+00:00'
+    >>> parse_when("yesterday")
+    Traceback (most recent call last):
+    ...
+    crawler.arguments.ArgumentError: since must be a date (2024-05-10) or datetime (2024-05-10 08:30), got 'yesterday'
+    """
+    value = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            start = datetime.combine(day, time(0), tzinfo=BEIJING)
+            return start + timedelta(days=1, microseconds=-1) if end_of_day else start
+    for fmt in _DATETIME_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=BEIJING)
+        except ValueError:
+            continue
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is not None and re.match(r"\d{4}-\d{2}-\d{2}[T ]", value):
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
+    raise ArgumentError(
+        f"{name} must be a date (2024-05-10) or datetime (2024-05-10 08:30), got {text!r}"
+    )
+
+
+def parse_flag(text: str, *, name: str) -> bool:
+    """Parse a yes/no argument such as `refresh=1`.
+
+    >>> parse_flag("1", name="refresh"), parse_flag("no", name="refresh")
+    (True, False)
+    """
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"", "0", "false", "no", "off"}:
+        return False
+    raise ArgumentError(f"{name} must be 1 or 0, got {text!r}")
+
+
+def parse_lids(text: str) -> list[Channel]:
+    """Parse `lids=` (ids, Chinese names, slugs or groups); empty means the default channels.
+
+    >>> [c.lid for c in parse_lids("2671,港股, forex,2671")]
+    [2671, 2674, 2487]
+    >>> [c.lid for c in parse_lids("")]
+    [2519]
+    """
+    tokens = split_list(text)
+    if not tokens:
+        return default_channels()
+    channels: dict[int, Channel] = {}
+    for token in tokens:
+        try:
+            found = resolve_channels(token)
+        except UnknownChannel as exc:
+            raise ArgumentError(f"{exc}; see the channels table in README (Usage)") from None
+        for channel in found:
+            channels.setdefault(channel.lid, channel)
+    return list(channels.values())
+
+
+def check_url(url: str, *, name: str = "urls") -> str:
+    """Accept only absolute http(s) URLs, which are fetched exactly as given.
+
+    >>> check_url("http://finance.sina.com.cn/a.shtml")
+    'http://finance.sina.com.cn/a.shtml'
+    >>> check_url("finance.sina.com.cn/a.shtml")
+    Traceback (most recent call last):
+    ...
+    crawler.arguments.ArgumentError: urls: not an http(s) URL: 'finance.sina.com.cn/a.shtml'
+    """
+    if not re.match(r"https?://[^/\s]+", url, re.IGNORECASE):
+        raise ArgumentError(f"{name}: not an http(s) URL: {url!r}")
+    return url
+
+
+def read_urls_file(path: str) -> list[str]:
+    """Read one URL a line (blank lines and `#` comments skipped) from `urls_file`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ArgumentError(f"urls_file: cannot read {path!r}: {exc.strerror}") from None
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    return [check_url(line, name="urls_file") for line in split_list(" ".join(lines))]
+
+
+@dataclass
+class SpiderArguments:
+    """Everything the `-a` arguments say, validated."""
+
+    urls: list[str] = field(default_factory=list)
+    channels: list[Channel] = field(default_factory=default_channels)
+    pages: int = DEFAULT_PAGES
+    since: datetime | None = None
+    until: datetime | None = None
+    feeds: list[str] = field(default_factory=list)
+    refresh: bool = False
+
+    @property
+    def explicit(self) -> bool:
+        """True when URLs were given, so nothing is discovered."""
+        return bool(self.urls)
+
+
+KNOWN = ("urls", "urls_file", "lids", "pages", "since", "until", "feeds", "refresh")
+
+
+def parse_arguments(args: dict[str, str]) -> SpiderArguments:
+    """Validate all spider arguments at once; raise ArgumentError naming the bad one.
+
+    >>> parse_arguments({"pages": "2", "since": "2024-05-01"}).pages
+    2
+    >>> parse_arguments({"page": "2"})
+    Traceback (most recent call last):
+    ...
+    crawler.arguments.ArgumentError: unknown argument 'page'; known: urls, urls_file, lids, pages, since, until, feeds, refresh
+    """
+    unknown = sorted(set(args) - set(KNOWN))
+    if unknown:
+        raise ArgumentError(f"unknown argument {unknown[0]!r}; known: {', '.join(KNOWN)}")
+    urls = [check_url(u) for u in split_list(args.get("urls", ""))]
+    if args.get("urls_file"):
+        urls = list(dict.fromkeys(urls + read_urls_file(args["urls_file"])))
+    parsed = SpiderArguments(
+        urls=urls,
+        channels=parse_lids(args.get("lids", "")),
+        pages=parse_pages(args["pages"]) if "pages" in args else DEFAULT_PAGES,
+        since=parse_when(args["since"]) if args.get("since") else None,
+        until=parse_when(args["until"], name="until", end_of_day=True)
+        if args.get("until")
+        else None,
+        feeds=[check_url(u, name="feeds") for u in split_list(args.get("feeds", ""))],
+        refresh=parse_flag(args.get("refresh", ""), name="refresh"),
+    )
+    if parsed.since and parsed.until and parsed.since > parsed.until:
+        raise ArgumentError("since must not be later than until")
+    return parsed

@@ -1,0 +1,1 @@
+"""Scrapy extensions of this project (cron lock, crawl health)."""

@@ -1,0 +1,131 @@
+"""Sina's roll API: build the page requests' URLs and parse the JSON answers into entries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+ROLL_PAGE_SIZE = 50
+# Sina answers roll API calls without this Referer with 403.
+ROLL_REFERER = "https://news.sina.com.cn/"
+
+
+class RollError(Exception):
+    """A roll API answer we cannot use (not JSON, wrong shape, non-zero status code)."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(f"{reason}: {url}")
+        self.url = url
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class RollEntry:
+    """One listed article."""
+
+    url: str
+    title: str
+    published: datetime | None
+    media: str = ""
+    intro: str = ""
+
+
+def roll_page_url(
+    api_url: str, *, pageid: int, lid: int, page: int, num: int = ROLL_PAGE_SIZE
+) -> str:
+    """Build the URL of one roll page; parameters already in `api_url` are kept unless overridden.
+
+    >>> roll_page_url("https://feed.mix.sina.com.cn/api/roll/get", pageid=384, lid=2519, page=2)
+    'https://feed.mix.sina.com.cn/api/roll/get?pageid=384&lid=2519&num=50&page=2'
+    >>> roll_page_url("http://127.0.0.1:8/api/roll/get?k=v", pageid=155, lid=1686, page=1, num=5)
+    'http://127.0.0.1:8/api/roll/get?k=v&pageid=155&lid=1686&num=5&page=1'
+    """
+    parts = urlsplit(api_url)
+    query = {"pageid": pageid, "lid": lid, "num": num, "page": page}
+    kept = [kv for kv in parts.query.split("&") if kv and kv.split("=", 1)[0] not in query]
+    return urlunsplit(parts._replace(query="&".join([*kept, urlencode(query)])))
+
+
+def entry_time(row: dict) -> datetime | None:
+    """Return the entry's publish time from `ctime` (else `intime`), epoch seconds, in Beijing time.
+
+    >>> entry_time({"ctime": "1715308800"}).isoformat()
+    '2024-05-10T10:40:00+08:00'
+    >>> entry_time({"ctime": "", "intime": 1715308860}).isoformat()
+    '2024-05-10T10:41:00+08:00'
+    >>> entry_time({}) is None
+    True
+    """
+    for key in ("ctime", "intime", "mtime"):
+        value = row.get(key)
+        try:
+            seconds = int(float(value))
+        except (TypeError, ValueError):
+            continue
+        if seconds > 0:
+            return datetime.fromtimestamp(seconds, tz=BEIJING)
+    return None
+
+
+def entry_url(row: dict) -> str:
+    """Return the desktop URL when listed, else the mobile one (both are the same article).
+
+    >>> entry_url({"url": "", "wapurl": "https://finance.sina.cn/x.d.html"})
+    'https://finance.sina.cn/x.d.html'
+    """
+    for key in ("url", "wapurl"):
+        value = row.get(key)
+        if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")):
+            return value.strip()
+    return ""
+
+
+def parse_roll(body: bytes | str, url: str) -> list[RollEntry]:
+    """Parse one roll API answer into entries, newest first as Sina lists them.
+
+    >>> doc = '{"result": {"status": {"code": 0}, "data": [{"url": "https://f.cn/a.shtml",'
+    >>> doc += ' "title": "T", "ctime": "1715308800", "media_name": "M"}]}}'
+    >>> parse_roll(doc, "u")[0].url, parse_roll(doc, "u")[0].media
+    ('https://f.cn/a.shtml', 'M')
+    >>> parse_roll('{"result": {"status": {"code": 1, "msg": "bad lid"}}}', "u")
+    Traceback (most recent call last):
+    ...
+    crawler.roll.RollError: roll API status code 1 (bad lid): u
+    >>> parse_roll("<html>", "u")
+    Traceback (most recent call last):
+    ...
+    crawler.roll.RollError: roll API answer is not JSON: u
+    """
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise RollError(url, "roll API answer is not JSON") from None
+    result = doc.get("result") if isinstance(doc, dict) else None
+    if not isinstance(result, dict):
+        raise RollError(url, "roll API answer has no 'result'")
+    status = result.get("status") or {}
+    code = status.get("code") if isinstance(status, dict) else None
+    if code not in (0, "0"):
+        msg = status.get("msg") if isinstance(status, dict) else None
+        raise RollError(url, f"roll API status code {code}" + (f" ({msg})" if msg else ""))
+    data = result.get("data") or []
+    if not isinstance(data, list):
+        raise RollError(url, "roll API 'data' is not a list")
+    entries = []
+    for row in data:
+        if not isinstance(row, dict) or not entry_url(row):
+            continue
+        entries.append(
+            RollEntry(
+                url=entry_url(row),
+                title=str(row.get("title") or ""),
+                published=entry_time(row),
+                media=str(row.get("media_name") or ""),
+                intro=str(row.get("intro") or ""),
+            )
+        )
+    return entries

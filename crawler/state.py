@@ -1,0 +1,108 @@
+"""Incremental crawl state: which articles are already saved, keyed by a canonical URL."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
+
+from scrapy.utils.misc import load_object
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+# Sina's article ids (doc-ihqfskcn2160999, detail-inausehc2630922) are unique across hosts, so
+# the desktop page, its wapurl and its m./sina.cn mirrors all share one key.
+_DOC_ID = re.compile(r"(?:doc|detail)-(i[a-z]{7}\d{7})", re.IGNORECASE)
+_MOBILE_PREFIXES = ("www.", "m.", "wap.")
+
+
+def canonical_key(url: str) -> str:
+    """Return a scheme-insensitive key for an article URL: its Sina doc id, else host + path.
+
+    >>> canonical_key("https://finance.sina.com.cn/roll/2018-12-28/doc-ihqfskcn2160999.shtml")
+    'sina:ihqfskcn2160999'
+    >>> canonical_key("https://finance.sina.cn/2018-12-28/detail-ihqfskcn2160999.d.html?from=wap")
+    'sina:ihqfskcn2160999'
+    >>> canonical_key("HTTP://ent.sina.com.cn/y/2009-11-09/13562762964.shtml?x=1#top")
+    'ent.sina.com.cn/y/2009-11-09/13562762964.shtml'
+    >>> canonical_key("http://www.sina.com.cn/a.shtml") == canonical_key("https://sina.com.cn/a.shtml")
+    True
+    """
+    parts = urlsplit(url.strip())
+    match = _DOC_ID.search(parts.path)
+    if match:
+        return f"sina:{match.group(1).lower()}"
+    host = (parts.hostname or "").lower()
+    for prefix in _MOBILE_PREFIXES:
+        if host.startswith(prefix):
+            host = host[len(prefix) :]
+            break
+    return f"{host}{parts.path or '/'}"
+
+
+class ArticleState(Protocol):
+    """What the spider and the state pipeline need; a Redis-backed store can implement it too."""
+
+    def is_saved(self, key: str) -> bool:
+        """Tell whether the article with this canonical key has been saved."""
+        ...
+
+    def mark_saved(self, key: str, url: str, title: str | None = None) -> None:
+        """Record that the article's post is on disk."""
+        ...
+
+    def close(self) -> None:
+        """Release the store."""
+        ...
+
+
+class SQLiteState:
+    """ArticleState in one SQLite file (standard library; safe to share between processes)."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        # autocommit: each mark is durable at once, so a killed run loses nothing already saved
+        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS saved ("
+            " key TEXT PRIMARY KEY, url TEXT NOT NULL, title TEXT, saved_at REAL NOT NULL)"
+        )
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> SQLiteState:
+        """Open `<CRAWL_STATE_DIR>/articles.sqlite3`."""
+        return cls(Path(settings["CRAWL_STATE_DIR"]) / "articles.sqlite3")
+
+    def is_saved(self, key: str) -> bool:
+        """Tell whether the article with this canonical key has been saved."""
+        row = self._db.execute("SELECT 1 FROM saved WHERE key = ?", (key,)).fetchone()
+        return row is not None
+
+    def mark_saved(self, key: str, url: str, title: str | None = None) -> None:
+        """Record (or refresh) that the article's post is on disk."""
+        self._db.execute(
+            "INSERT INTO saved (key, url, title, saved_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET url = excluded.url, title = excluded.title,"
+            " saved_at = excluded.saved_at",
+            (key, url, title, time.time()),
+        )
+
+    def count(self) -> int:
+        """Return how many articles are recorded."""
+        return self._db.execute("SELECT COUNT(*) FROM saved").fetchone()[0]
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+
+def open_state(settings: BaseSettings) -> ArticleState:
+    """Build the store named by CRAWL_STATE_CLASS (a class with `from_settings(settings)`)."""
+    cls = load_object(settings.get("CRAWL_STATE_CLASS") or SQLiteState)
+    return cls.from_settings(settings)
