@@ -49,6 +49,27 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 # --- Output -----------------------------------------------------------------------------------
 MARKDOWN_POSTS_DIR = str(OUTPUT_DIR / "posts")
+# Post pipelines, with room between them; the crawl-state pipeline sits at 800, after these.
+ITEM_PIPELINES = {
+    "pipelines.cleaning.BodyCleaningPipeline": 300,
+    "pipelines.images.PostImagesPipeline": 400,
+    "pipelines.markdown.MarkdownPostPipeline": 500,
+}
+CLEANING_ENABLED = True  # strip scripts, ads, widgets, comments from the article HTML
+MARKDOWN_CATEGORY_ROOT = "金融"  # first category level; empty to start at the site
+MARKDOWN_SITE_NAME = "新浪财经"  # second category level, and author when the page names none
+MARKDOWN_CHANNEL_SEPARATOR = "－"  # third level is site + this + channel: 新浪财经－国内
+# headimg/thumbnail when the article has no image (the example post's).
+MARKDOWN_DEFAULT_IMAGE = "https://n.sinaimg.cn/finance/cece9e13/20200514/343233024.png"
+MARKDOWN_COMMENTS = False  # front-matter `comments`
+MARKDOWN_DATE_FORMAT = "gmt"  # gmt (stock Hexo) | local (Hexo with `timezone:` set) | iso
+MARKDOWN_TIMEZONE = "Asia/Shanghai"  # zone of `local` dates and of the date in file names
+MARKDOWN_BODY_FORMAT = "html"  # html (as the example post) | markdown (markdownify)
+MARKDOWN_EXTRA_KEYS: list[str] = []  # extra front-matter keys: tags, source_url, editor
+MARKDOWN_TITLE_SLUG = False  # append a title slug to post file names
+MARKDOWN_LOCAL_IMAGES = False  # download images and point posts at the local copies
+MARKDOWN_IMAGES_STORE = str(OUTPUT_DIR / "images")  # where local copies go (FilesPipeline store)
+MARKDOWN_IMAGES_URL = "/images/sina/"  # URL prefix of MARKDOWN_IMAGES_STORE on the blog
 CRAWL_STATE_DIR = str(OUTPUT_DIR / "state")
 FEEDS = {
     str(OUTPUT_DIR / "articles.jsonl"): {"format": "jsonlines", "encoding": "utf-8"},

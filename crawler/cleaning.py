@@ -1,0 +1,356 @@
+"""Body cleaning: keep what a reader sees of a Sina article's HTML, drop scripts, ads and widgets."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+# Subtrees that never carry article text.
+DROP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "frame",
+        "frameset",
+        "object",
+        "embed",
+        "applet",
+        "video",
+        "audio",
+        "source",
+        "track",
+        "canvas",
+        "svg",
+        "math",
+        "form",
+        "input",
+        "button",
+        "select",
+        "textarea",
+        "label",
+        "link",
+        "meta",
+        "base",
+        "head",
+        "title",
+        "map",
+        "area",
+    }
+)
+
+# Sina's widget and ad blocks, by class token. Each entry is a block seen on Sina article pages:
+# QR-code footer, account-opening QR, in-body ad slots, market-chart widget, video players,
+# crowd-test promotion, topic links, share bars.
+JUNK_CLASSES = frozenset(
+    {
+        "appendQr_wrap",
+        "app-kaihu-qr",
+        "sinaads",
+        "otherContent_01",
+        "ct_hqimg",
+        "hqimg_related",
+        "video-2017",
+        "artical-player-wrap",
+        "tech-quotation",
+        "wap_special",
+        "blk_tw",
+        "article-bottom",
+        "finance_app_zqtg",
+        "weixin-code",
+    }
+)
+
+# Ids naming ad slots or live widgets: exact ids, then prefixes (`quote_sh601229` is a live
+# price Sina's JavaScript injects next to a stock link; `ad_44086`, `Sinads49447` are ad slots).
+JUNK_IDS = frozenset({"left_hzh_ad", "J_Article_Player", "J_Play_List_Wrap"})
+JUNK_ID_PREFIXES = ("quote_", "ad_", "sinaads", "left_hzh", "hzh_", "adcontent")
+
+# `data-sudaclick` values of promotion blocks (the 股吧 "discuss in the forum" footer).
+JUNK_SUDACLICK_PREFIXES = ("suda_1028_guba", "content_relativetopics")
+
+# Comment pairs around Sina's in-body "picture in picture" ad (画中画) on old templates.
+AD_REGION_BEGIN = "NEWSZW_HZH_BEGIN"
+AD_REGION_END = "NEWSZW_HZH_END"
+
+# Tags kept as they are (attributes filtered by KEEP_ATTRS); any other tag is unwrapped.
+KEEP_TAGS = frozenset(
+    {
+        "div",
+        "p",
+        "br",
+        "hr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "caption",
+        "blockquote",
+        "pre",
+        "code",
+        "strong",
+        "b",
+        "em",
+        "i",
+        "u",
+        "s",
+        "del",
+        "sub",
+        "sup",
+        "a",
+        "img",
+        "figure",
+        "figcaption",
+    }
+)
+KEEP_ATTRS = {
+    "a": ("href", "title"),
+    "img": ("src", "alt", "title"),
+    "td": ("colspan", "rowspan"),
+    "th": ("colspan", "rowspan"),
+    "ol": ("start",),
+}
+# Elements that mean something even when empty.
+VOID_CONTENT = frozenset({"br", "hr", "img", "td", "th", "tr"})
+# Lazy-loading attributes, in the order they are trusted over `src`.
+LAZY_SRC_ATTRS = ("data-src", "data-original", "real_src", "data-lazy-src")
+LINK_SCHEMES = frozenset({"http", "https", "mailto", "ftp"})
+IMAGE_SCHEMES = frozenset({"http", "https"})
+
+# ASCII whitespace only: U+3000 (the paragraph indent) and U+00A0 are content.
+_ASCII_SPACE = re.compile(r"[ \t\r\n\f\v]+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def absolute_url(value: str | None, base_url: str, schemes: frozenset[str]) -> str | None:
+    """Resolve ``value`` against the page URL; None for empty or unsafe (``javascript:``) URLs.
+
+    Protocol-relative URLs get https, which every Sina host serves.
+
+    >>> absolute_url("//n.sinaimg.cn/a.jpg", "http://finance.sina.com.cn/x.shtml", IMAGE_SCHEMES)
+    'https://n.sinaimg.cn/a.jpg'
+    >>> absolute_url("../b.shtml", "https://finance.sina.com.cn/a/c.shtml", LINK_SCHEMES)
+    'https://finance.sina.com.cn/b.shtml'
+    >>> absolute_url(" javascript:;", "https://finance.sina.com.cn/", LINK_SCHEMES) is None
+    True
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if not value or value.startswith("#"):
+        return None
+    url = "https:" + value if value.startswith("//") else urljoin(base_url, value)
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in schemes else None
+
+
+def _collapse_space(text: str | None) -> str | None:
+    r"""Collapse ASCII whitespace so no blank line survives (Markdown would end the HTML block).
+
+    >>> _collapse_space("\n\n  　　text \t x")
+    '\n　　text x'
+    """
+    if not text:
+        return text
+    return _ASCII_SPACE.sub(lambda m: "\n" if "\n" in m.group() else " ", text)
+
+
+def _is_junk(el: etree._Element) -> bool:
+    """Tell ad slots, widgets, hidden elements and spacer pixels."""
+    attrib = el.attrib
+    if "hidden" in attrib or _HIDDEN_STYLE.search(attrib.get("style", "")):
+        return True
+    classes = attrib.get("class")
+    if classes and not JUNK_CLASSES.isdisjoint(classes.split()):
+        return True
+    el_id = attrib.get("id")
+    if el_id and (el_id in JUNK_IDS or el_id.lower().startswith(JUNK_ID_PREFIXES)):
+        return True
+    suda = attrib.get("data-sudaclick")
+    if suda and suda.startswith(JUNK_SUDACLICK_PREFIXES):
+        return True
+    if el.tag == "img":
+        # Layout spacers and tracking pixels (Sina's 1x5 c.gif).
+        for dim in ("width", "height"):
+            size = attrib.get(dim, "").strip().removesuffix("px")
+            if size.isdigit() and int(size) <= 5:
+                return True
+    return False
+
+
+def _is_empty(el: etree._Element) -> bool:
+    """Tell elements with no text (U+3000 indents count as empty) and only <br> children."""
+    if el.tag in VOID_CONTENT:
+        return False
+    if el.text and el.text.strip():
+        return False
+    return all(child.tag == "br" and not (child.tail and child.tail.strip()) for child in el)
+
+
+class _Cleaner:
+    """One depth-first pass over the parsed body; carries the ad-region state across levels."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.in_ad_region = False
+
+    def clean_children(self, parent: etree._Element, *, preserve_space: bool) -> None:
+        for child in list(parent):
+            self.clean(child, preserve_space=preserve_space)
+        if not preserve_space:
+            parent.text = _collapse_space(parent.text)
+            for child in parent:
+                child.tail = _collapse_space(child.tail)
+
+    def clean(self, el: etree._Element, *, preserve_space: bool) -> None:
+        tag = el.tag
+        if not isinstance(tag, str):  # comment or processing instruction
+            if tag is etree.Comment:
+                text = el.text or ""
+                if AD_REGION_BEGIN in text:
+                    self.in_ad_region = True
+                elif AD_REGION_END in text:
+                    self.in_ad_region = False
+            _remove(el)
+            return
+        tag = tag.lower()
+        if self.in_ad_region or tag in DROP_TAGS or _is_junk(el):
+            _remove(el)
+            return
+        if tag == "img":
+            self._clean_img(el)
+            return
+        self.clean_children(el, preserve_space=preserve_space or tag == "pre")
+        if tag not in KEEP_TAGS:
+            el.drop_tag()
+            return
+        if tag == "a":
+            href = absolute_url(el.get("href"), self.base_url, LINK_SCHEMES)
+            if href is None:
+                el.drop_tag()
+                return
+            el.set("href", href)
+        _keep_attrs(el, KEEP_ATTRS.get(tag, ()))
+        if _is_empty(el):
+            _remove(el)
+
+    def _clean_img(self, el: etree._Element) -> None:
+        src = None
+        for attr in (*LAZY_SRC_ATTRS, "src"):
+            src = absolute_url(el.get(attr), self.base_url, IMAGE_SCHEMES)
+            if src is not None:
+                break
+        if src is None:
+            _remove(el)
+            return
+        _keep_attrs(el, KEEP_ATTRS["img"])
+        el.set("src", src)
+        # Sina's image host refuses requests whose Referer is another site (hotlink guard).
+        el.set("referrerpolicy", "no-referrer")
+
+
+def _keep_attrs(el: etree._Element, allowed: tuple[str, ...]) -> None:
+    for name in list(el.attrib):
+        if name not in allowed:
+            del el.attrib[name]
+
+
+def _remove(el: etree._Element) -> None:
+    """Remove an element or comment, keeping the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    previous = el.getprevious()
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def clean_body(html: str, base_url: str) -> str:
+    """Return the article HTML as a reader sees it, as one ``<div>`` without blank lines.
+
+    ``html`` is the article container (or any fragment); links and images become absolute
+    against ``base_url``. An empty string means nothing readable was left.
+
+    >>> clean_body('<div id="artibody"><!-- x --><p>　　正文<span id="quote_sh600000">9.1</span>'
+    ...            '</p><script>var a;</script><p> </p></div>', "https://finance.sina.com.cn/")
+    '<div><p>　　正文</p></div>'
+    """
+    if not html or not html.strip():
+        return ""
+    wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
+    children = list(wrapper)
+    # The usual input is one container element: clean it in place of our wrapper.
+    if (
+        len(children) == 1
+        and not (wrapper.text or "").strip()
+        and not (children[0].tail or "").strip()
+    ):
+        root = children[0]
+        root.tail = None
+        if root.tag in DROP_TAGS or _is_junk(root):
+            return ""
+    else:
+        root = wrapper
+    cleaner = _Cleaner(base_url)
+    cleaner.clean_children(root, preserve_space=False)
+    if _is_empty(root) and root.tag not in VOID_CONTENT:
+        return ""
+    if root.tag != "div":
+        root = _wrap(root)
+    root.attrib.clear()
+    return lxml.html.tostring(root, encoding="unicode")
+
+
+def _wrap(el: etree._Element) -> etree._Element:
+    """Put a lone non-div root (say a <td> or <p>) inside a <div>, keeping block markup valid."""
+    div = lxml.html.Element("div")
+    if el.tag in ("td", "th", "center", "article", "section"):
+        div.text = el.text
+        div.extend(list(el))
+    else:
+        div.append(el)
+    return div
+
+
+def first_image(html: str) -> str | None:
+    """Return the ``src`` of the first ``<img>`` in cleaned HTML, or None.
+
+    >>> first_image('<div><p>x</p><img src="https://n.sinaimg.cn/a.jpg"></div>')
+    'https://n.sinaimg.cn/a.jpg'
+    """
+    if not html:
+        return None
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for img in root.iter("img"):
+        src = img.get("src")
+        if src:
+            return src
+    return None

@@ -1,0 +1,38 @@
+"""BodyCleaningPipeline: replace the raw article HTML with what a reader sees (crawler.cleaning)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Self
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem, NotConfigured
+
+from crawler.cleaning import clean_body
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+
+class BodyCleaningPipeline:
+    """Clean ``body`` in place; drop the item, naming its URL, if nothing readable is left."""
+
+    def __init__(self, stats: StatsCollector):
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("CLEANING_ENABLED", True):
+            raise NotConfigured("CLEANING_ENABLED is off")
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        url = adapter.get("url") or ""
+        body = clean_body(adapter.get("body") or "", url)
+        if not body:
+            self.stats.inc_value("cleaning/dropped_empty")
+            raise DropItem(f"no readable body left after cleaning: {url}")
+        adapter["body"] = body
+        self.stats.inc_value("cleaning/cleaned")
+        return item
