@@ -131,8 +131,8 @@ def parse_lids(text: str) -> list[Channel]:
     return list(channels.values())
 
 
-def check_url(url: str, *, name: str = "urls") -> str:
-    """Accept only absolute http(s) URLs, which are fetched exactly as given.
+def check_url(url: str, *, name: str = "urls", allow_file: bool = False) -> str:
+    """Accept only absolute http(s) URLs (and file:// ones if allowed); they are fetched as given.
 
     >>> check_url("http://finance.sina.com.cn/a.shtml")
     'http://finance.sina.com.cn/a.shtml'
@@ -141,6 +141,8 @@ def check_url(url: str, *, name: str = "urls") -> str:
     ...
     crawler.arguments.ArgumentError: urls: not an http(s) URL: 'finance.sina.com.cn/a.shtml'
     """
+    if allow_file and url.lower().startswith("file:///"):
+        return url
     if not re.match(r"https?://[^/\s]+", url, re.IGNORECASE):
         raise ArgumentError(f"{name}: not an http(s) URL: {url!r}")
     return url
@@ -201,7 +203,9 @@ def parse_arguments(args: dict[str, str]) -> SpiderArguments:
         until=parse_when(args["until"], name="until", end_of_day=True)
         if args.get("until")
         else None,
-        feeds=[check_url(u, name="feeds") for u in split_list(args.get("feeds", ""))],
+        feeds=[
+            check_url(u, name="feeds", allow_file=True) for u in split_list(args.get("feeds", ""))
+        ],
         refresh=parse_flag(args.get("refresh", ""), name="refresh"),
     )
     if parsed.since and parsed.until and parsed.since > parsed.until:

@@ -54,6 +54,7 @@ ITEM_PIPELINES = {
     "pipelines.cleaning.BodyCleaningPipeline": 300,
     "pipelines.images.PostImagesPipeline": 400,
     "pipelines.markdown.MarkdownPostPipeline": 500,
+    "pipelines.state.MarkSavedPipeline": 800,  # marks an article done once its post is on disk
 }
 CLEANING_ENABLED = True  # strip scripts, ads, widgets, comments from the article HTML
 MARKDOWN_CATEGORY_ROOT = "金融"  # first category level; empty to start at the site
@@ -77,6 +78,26 @@ FEEDS = {
 
 # --- Discovery --------------------------------------------------------------------------------
 SINA_ROLL_API_URL = "https://feed.mix.sina.com.cn/api/roll/get"
+SINA_ROLL_PAGE_SIZE = 50  # entries asked per roll page (`num=`); Sina serves at most 50
+CRAWL_STATE_CLASS = "crawler.state.SQLiteState"  # saved-article store: from_settings(settings)
+
+# --- Unattended runs ---------------------------------------------------------------------------
+COMMANDS_MODULE = "crawler.commands"  # our `crawl`: one-line usage errors, exit 1 on failed crawls
+EXTENSIONS = {
+    "crawler.extensions.lock.CrawlLockExtension": 100,  # one crawl at a time per state dir
+    "crawler.extensions.health.CrawlHealthExtension": 500,  # close-time summary and verdict
+}
+CRAWL_LOCK_ENABLED = True  # off for several workers sharing one CRAWL_STATE_DIR on purpose
+CRAWL_LOCK_FILE = ""  # default <CRAWL_STATE_DIR>/crawl.lock
+CRAWL_HEALTH_ENABLED = True  # log the summary and fail the exit status on a bad crawl
+CRAWL_FAILURE_RATIO = 0.5  # the crawl failed when more than this share of articles failed
+DOWNLOADER_MIDDLEWARES = {
+    # Before RetryMiddleware (550) on the way back, so block answers get a slower retry.
+    "crawler.slowdown.SlowDownMiddleware": 560,
+}
+SLOWDOWN_HTTP_CODES = [403, 456, 429]  # Sina's "too fast" answers: back off, retry, never hammer
+SLOWDOWN_RETRY_TIMES = 3  # retries of a blocked request before giving up on it
+SLOWDOWN_START_DELAY = 2.0  # seconds; the site's delay doubles from here on each block answer
 
 # --- Distributed mode (scrapy-redis); empty means single-machine mode -------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

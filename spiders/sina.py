@@ -5,45 +5,220 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import scrapy
+from scrapy.http import TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 
+from crawler import health
+from crawler.arguments import KNOWN, SpiderArguments, parse_arguments
+from crawler.channels import CHANNELS
 from crawler.extraction import NotAnArticle, parse_article
+from crawler.feeds import FeedError, parse_feed
+from crawler.roll import ROLL_REFERER, RollError, parse_roll, roll_page_url
+from crawler.state import canonical_key, open_state
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
+    from datetime import datetime
+    from typing import Self
 
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from twisted.python.failure import Failure
 
     from crawler.items import ArticleItem
+    from crawler.state import ArticleState
 
-
-def split_urls(text: str) -> list[str]:
-    """Split a comma- or whitespace-separated URL list, keeping order and dropping repeats.
-
-    >>> split_urls("https://a.cn/1.shtml, https://a.cn/2.shtml,https://a.cn/1.shtml")
-    ['https://a.cn/1.shtml', 'https://a.cn/2.shtml']
-    """
-    seen: dict[str, None] = {}
-    for part in text.replace(",", " ").split():
-        seen.setdefault(part.strip(), None)
-    return list(seen)
+# Roll pages go ahead of articles, so discovery finishes early and articles stream behind it.
+ROLL_PRIORITY = 10
+ROLL_HEADERS = {"Referer": ROLL_REFERER, "Accept": "application/json, text/plain, */*"}
+_CHANNEL_NAMES = {c.lid: c.name for c in CHANNELS}
 
 
 class SinaSpider(scrapy.Spider):
-    """Crawl Sina articles given by URL (`-a urls=`, `-a urls_file=`)."""
+    """Crawl Sina articles: given by URL (`-a urls=`), or discovered from the roll API and feeds.
+
+    Arguments (all optional): urls, urls_file, lids, pages, since, until, feeds, refresh.
+    README (Usage) explains each; `check_arguments` validates them before the crawl starts.
+    """
 
     name = "sina"
 
-    def __init__(self, urls: str = "", urls_file: str = "", **kwargs: Any):
-        super().__init__(**kwargs)
-        self.article_urls = split_urls(urls)
+    def __init__(self, *args: Any, **kwargs: Any):
+        spider_args = {key: kwargs.pop(key) for key in KNOWN if key in kwargs}
+        super().__init__(*args, **kwargs)
+        self.args: SpiderArguments = parse_arguments(spider_args)
+        self.article_state: ArticleState | None = None
+        self.roll_api_url = ""
+        self.roll_page_size = 50
+        self._seen: set[str] = set()
+
+    @classmethod
+    def check_arguments(cls, spider_args: dict[str, str]) -> SpiderArguments:
+        """Validate `-a` arguments; raise crawler.arguments.ArgumentError with a one-line message."""
+        return parse_arguments(spider_args)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.roll_api_url = crawler.settings.get("SINA_ROLL_API_URL")
+        spider.roll_page_size = crawler.settings.getint("SINA_ROLL_PAGE_SIZE", 50)
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.article_urls:
-            yield scrapy.Request(url, callback=self.parse_article)
+        if self.args.explicit:
+            # Explicit URLs are always fetched (the state pipeline still records them).
+            for url in self.args.urls:
+                self._seen.add(canonical_key(url))
+                yield self.article_request(url, channel=None)
+            return
+        self.article_state = open_state(self.settings)
+        for channel in self.args.channels:
+            yield self.roll_request(channel.pageid, channel.lid, page=1)
+        for feed in self.args.feeds:
+            yield scrapy.Request(feed, callback=self.parse_feed, errback=self.feed_error)
 
-    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+    def closed(self, reason: str) -> None:
+        if self.article_state is not None:
+            self.article_state.close()
+
+    # --- requests -----------------------------------------------------------------------------
+    def roll_request(self, pageid: int, lid: int, page: int) -> scrapy.Request:
+        """Build the request for one roll API page."""
+        url = roll_page_url(
+            self.roll_api_url, pageid=pageid, lid=lid, page=page, num=self.roll_page_size
+        )
+        return scrapy.Request(
+            url,
+            headers=ROLL_HEADERS,
+            priority=ROLL_PRIORITY,
+            callback=self.parse_roll,
+            errback=self.roll_error,
+            cb_kwargs={"pageid": pageid, "lid": lid, "page": page},
+        )
+
+    def article_request(
+        self, url: str, channel: str | None, *, channel_wins: bool = True
+    ) -> scrapy.Request:
+        """Build the request for one article page; `channel` is where it was listed."""
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_error,
+            cb_kwargs={"channel": channel, "channel_wins": channel_wins},
+        )
+
+    def discovered(
+        self, url: str, published: datetime | None, channel: str | None, *, channel_wins: bool
+    ) -> Iterator[scrapy.Request]:
+        """Yield a request for a listed article unless it is out of range, seen or saved."""
+        stats = self.crawler.stats
+        stats.inc_value("discovery/listed")
+        if self.args.until and published and published > self.args.until:
+            stats.inc_value("discovery/too_new")
+            return
+        key = canonical_key(url)
+        if key in self._seen:
+            stats.inc_value("discovery/duplicate")
+            return
+        self._seen.add(key)
+        if not self.args.refresh and self.article_state and self.article_state.is_saved(key):
+            stats.inc_value("discovery/already_saved")
+            return
+        stats.inc_value("discovery/new")
+        yield self.article_request(url, channel, channel_wins=channel_wins)
+
+    # --- callbacks ----------------------------------------------------------------------------
+    def parse_roll(
+        self, response: Response, pageid: int, lid: int, page: int
+    ) -> Iterator[scrapy.Request]:
+        """Queue the listed articles, then the next page unless this one was empty or too old."""
         try:
-            yield parse_article(response)
+            entries = parse_roll(response.body, response.url)
+        except RollError as exc:
+            self.logger.error("Broken roll page: %s", exc)
+            self.crawler.stats.inc_value("roll/broken")
+            self.crawler.signals.send_catch_log(health.roll_failed, url=exc.url, reason=exc.reason)
+            return
+        self.crawler.stats.inc_value("roll/pages")
+        self.crawler.signals.send_catch_log(health.roll_fetched, url=response.url)
+        channel = _CHANNEL_NAMES.get(lid)
+        reached_older = False
+        for entry in entries:
+            if self.args.since and entry.published and entry.published < self.args.since:
+                # The roll is newest first: everything after this is older still.
+                reached_older = True
+                self.crawler.stats.inc_value("discovery/too_old")
+                continue
+            yield from self.discovered(entry.url, entry.published, channel, channel_wins=True)
+        if not entries:
+            self.logger.info("Roll lid %d ends at page %d (empty): %s", lid, page, response.url)
+        elif reached_older:
+            self.logger.info("Roll lid %d reached `since` at page %d", lid, page)
+        elif page < self.args.pages:
+            yield self.roll_request(pageid, lid, page + 1)
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        """Queue a feed's articles (RSS/Atom) or the feeds an OPML directory lists."""
+        try:
+            doc = parse_feed(response.body, response.url)
+        except FeedError as exc:
+            self.logger.error("Broken feed: %s", exc)
+            self.crawler.stats.inc_value("feeds/broken")
+            return
+        self.crawler.stats.inc_value("feeds/read")
+        for feed in doc.feeds:
+            yield scrapy.Request(feed, callback=self.parse_feed, errback=self.feed_error)
+        for entry in doc.entries:
+            if self.args.since and entry.published and entry.published < self.args.since:
+                self.crawler.stats.inc_value("discovery/too_old")
+                continue
+            # A feed's title is a weaker channel than the page's own, so it only fills a gap.
+            yield from self.discovered(
+                entry.url, entry.published, doc.title or None, channel_wins=False
+            )
+
+    def parse_article(
+        self, response: Response, channel: str | None = None, channel_wins: bool = True
+    ) -> Iterator[ArticleItem]:
+        """Extract the article; a page that is not one is logged with its URL and counted."""
+        if not isinstance(response, TextResponse):
+            self.article_failed(response.url, "not a text page")
+            return
+        try:
+            item = parse_article(response)
         except NotAnArticle as exc:
-            self.logger.warning("Dropped %s: %s", exc.url, exc.reason)
-            self.crawler.stats.inc_value("articles/dropped")
+            self.article_failed(exc.url, exc.reason)
+            return
+        if channel and (channel_wins or not item.channel):
+            item.channel = channel
+        yield item
+
+    # --- errors -------------------------------------------------------------------------------
+    def article_failed(self, url: str, reason: str) -> None:
+        """Log and count an article that could not be saved."""
+        self.logger.warning("Dropped %s: %s", url, reason)
+        self.crawler.stats.inc_value("articles/dropped")
+        self.crawler.signals.send_catch_log(health.article_failed, url=url, reason=reason)
+
+    def article_error(self, failure: Failure) -> None:
+        self.article_failed(failure.request.url, describe_failure(failure))
+
+    def roll_error(self, failure: Failure) -> None:
+        url, reason = failure.request.url, describe_failure(failure)
+        self.logger.error("Roll API unreachable: %s (%s)", url, reason)
+        self.crawler.stats.inc_value("roll/failed")
+        self.crawler.signals.send_catch_log(health.roll_failed, url=url, reason=reason)
+
+    def feed_error(self, failure: Failure) -> None:
+        self.logger.error(
+            "Feed unreachable: %s (%s)", failure.request.url, describe_failure(failure)
+        )
+        self.crawler.stats.inc_value("feeds/failed")
+
+
+def describe_failure(failure: Failure) -> str:
+    """Say in a few words why a request failed (HTTP status, or the error's name and message)."""
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    message = str(failure.value).strip()
+    return f"{failure.type.__name__}: {message}" if message else failure.type.__name__
