@@ -70,9 +70,20 @@ class _PostDumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
-_PostDumper.add_representer(
-    _Quoted, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+# What YAML can hold inside single quotes: its printable set, minus line breaks and the BOM.
+_SINGLE_QUOTABLE = re.compile(
+    "[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*"
 )
+
+
+def _represent_quoted(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    # Single quotes cannot escape anything: a line break inside them is folded on load, and
+    # control characters are not allowed. Such strings go double-quoted, with escapes.
+    style = "'" if _SINGLE_QUOTABLE.fullmatch(data) else '"'
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_PostDumper.add_representer(_Quoted, _represent_quoted)
 
 
 def format_date(value: datetime, options: PostOptions) -> str | datetime:

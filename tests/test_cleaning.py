@@ -1,0 +1,214 @@
+import json
+from pathlib import Path
+
+import parsel
+import pytest
+
+from crawler.cleaning import clean_body, first_image
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sina"
+BASE = "https://finance.sina.com.cn/roll/2022-08-01/doc-ixxxx.shtml"
+
+
+def clean(inner: str) -> str:
+    return clean_body(f'<div class="article" id="artibody">{inner}</div>', BASE)
+
+
+# One quirk a row: (id, article inner HTML, expected cleaned output).
+CASES = [
+    ("full-width indent kept", "<p>　　正文</p>", "<div><p>　　正文</p></div>"),
+    ("nbsp indent kept", "<p>\xa0\xa0正文</p>", "<div><p>\xa0\xa0正文</p></div>"),
+    ("comment removed", "<p>a<!-- news_keyword_pub,stock --></p>", "<div><p>a</p></div>"),
+    ("script removed", "<p>a</p><script>var x = '<p>b</p>';</script>", "<div><p>a</p></div>"),
+    ("style removed", "<style>.a{color:red}</style><p>a</p>", "<div><p>a</p></div>"),
+    ("iframe removed", '<p>a<iframe src="https://x/"></iframe></p>', "<div><p>a</p></div>"),
+    (
+        "QR block removed",
+        (
+            '<p>a</p><div class="clearfix appendQr_wrap"><div class="appendQr_normal">'
+            '<img src="https://n.sinaimg.cn/q.png"></div><div>海量资讯</div></div>'
+        ),
+        "<div><p>a</p></div>",
+    ),
+    (
+        "kaihu QR removed",
+        '<p>a</p><div class="app-kaihu-qr"><p>开户</p></div>',
+        "<div><p>a</p></div>",
+    ),
+    ("hzh ad removed", '<p>a</p><div id="left_hzh_ad"><p>广告</p></div>', "<div><p>a</p></div>"),
+    (
+        "sinaads slot removed",
+        '<p>a</p><div id="ad_44086" class="otherContent_01"><ins class="sinaads"></ins></div>',
+        "<div><p>a</p></div>",
+    ),
+    (
+        "live quote removed, stock link kept",
+        (
+            '<p>推进<span id="stock_sh601229"><a href="/realstock/company/sh601229/nc.shtml" '
+            'class="keyword" target="_blank">上海银行</a></span><span id="quote_sh601229">5.1</span>业</p>'
+        ),
+        (
+            '<div><p>推进<a href="https://finance.sina.com.cn/realstock/company/sh601229/nc.shtml">'
+            "上海银行</a>业</p></div>"
+        ),
+    ),
+    (
+        "event handler dropped",
+        '<p><a onmouseover="WeiboCard.show(1)" href="http://weibo.com/imf">IMF</a></p>',
+        '<div><p><a href="http://weibo.com/imf">IMF</a></p></div>',
+    ),
+    (
+        "javascript link unwrapped",
+        '<p><a href="javascript:;">播放</a>x</p>',
+        "<div><p>播放x</p></div>",
+    ),
+    (
+        "hidden element removed",
+        '<p>a</p><p style="display: none">b</p><p hidden>c</p>',
+        "<div><p>a</p></div>",
+    ),
+    (
+        "empty wrappers removed",
+        "<p>a</p><div><span> </span><p>　　</p></div><p><br></p>",
+        "<div><p>a</p></div>",
+    ),
+    (
+        "lazy image resolved",
+        '<p><img src="data:image/gif;base64,R0l" data-src="//n.sinaimg.cn/a.jpg" width="500"></p>',
+        '<div><p><img src="https://n.sinaimg.cn/a.jpg" referrerpolicy="no-referrer"></p></div>',
+    ),
+    (
+        "relative image made absolute",
+        '<p><img src="/img/b.png" alt="图" class="x"></p>',
+        (
+            '<div><p><img src="https://finance.sina.com.cn/img/b.png" alt="图" '
+            'referrerpolicy="no-referrer"></p></div>'
+        ),
+    ),
+    (
+        "spacer pixel removed",
+        '<p>a<img src="http://i0.sinaimg.cn/home/c.gif" height="5" width="1"></p>',
+        "<div><p>a</p></div>",
+    ),
+    (
+        "headings lists tables quotes kept",
+        (
+            '<h2>小标题</h2><ul><li>一</li></ul><table><tr><td colspan="2">格</td></tr></table>'
+            "<blockquote><b>粗</b><i>斜</i></blockquote>"
+        ),
+        (
+            '<div><h2>小标题</h2><ul><li>一</li></ul><table><tr><td colspan="2">格</td></tr></table>'
+            "<blockquote><b>粗</b><i>斜</i></blockquote></div>"
+        ),
+    ),
+    (
+        "font and center unwrapped",
+        "<center><font color=red>红字</font></center>",
+        "<div>红字</div>",
+    ),
+    ("blank lines collapsed", "<p>a</p>\n\n\n   <p>b</p>", "<div><p>a</p>\n<p>b</p></div>"),
+    (
+        "old in-body ad region removed",
+        (
+            '<p>获得了5<!--NEWSZW_HZH_BEGIN--></p><table><tr><td><img src="http://x/ad.jpg"></td></tr>'
+            "</table><!--NEWSZW_HZH_END-->00万元"
+        ),
+        "<div><p>获得了5</p>00万元</div>",
+    ),
+    (
+        "editor line kept",
+        '<p class="article-editor">责任编辑：王蒙 </p>',
+        "<div><p>责任编辑：王蒙 </p></div>",
+    ),
+    ("nothing readable", "<script>x</script><!-- c --><div> </div>", ""),
+]
+
+
+@pytest.mark.parametrize(("inner", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_clean_body_quirks(inner, expected):
+    assert clean(inner) == expected
+
+
+def test_empty_input():
+    assert clean_body("", BASE) == ""
+    assert clean_body("   ", BASE) == ""
+
+
+def fixture_body(case: str) -> tuple[str, str]:
+    raw = (FIXTURES / case / "page.html").read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030")
+    url = json.loads((FIXTURES / case / "source.json").read_text())["url"]
+    return parsel.Selector(text).css("#artibody, #article")[0].get(), url
+
+
+def test_real_modern_finance_page():
+    body, url = fixture_body("modern-finance-roll-ihqfskcn2160999")
+    assert clean_body(body, url) == (
+        "<div>\n"
+        "<p>　　新京报快讯（记者 裴剑飞）今日（12月28日）有网友爆料，有60万个“12306账号”和410万条"
+        "联系人数据在暗网低价出售。</p>\n"
+        "<p>　　今晚，中国铁路总公司通过官方微博发布辟谣消息称：网传信息不实，铁路12306网站未发生用户"
+        "信息泄漏。</p>\n"
+        "<p>　　铁路部门提醒广大旅客，请通过铁路12306官方网站（www.12306.cn）和“铁路12306”客户端"
+        "（在“铁路12306”字体上方标有路徽和“中国铁路”字样的图标）购票，避免非正常渠道购票带来的风险。</p>\n"
+        "<p>责任编辑：霍琦 </p>\n"
+        "</div>"
+    )
+
+
+def test_real_2024_page_loses_ad_slot_and_keeps_text():
+    body, url = fixture_body("modern-news-2024-inavmmfi1968342")
+    out = clean_body(body, url)
+    assert "sinaads" not in out
+    assert "iframe" not in out
+    assert "style=" not in out
+    assert out.count("<p>") == 7
+    assert out.endswith("<p>　　（总台央视记者 奚丹霓 张赛）</p>\n<p>责任编辑：刘光博 </p>\n</div>")
+
+
+def test_real_video_page_loses_player_and_topic_widget():
+    body, url = fixture_body("modern-news-iicezuev4202091")
+    out = clean_body(body, url)
+    assert "SINA_TEXT_PAGE_INFO" not in out
+    assert "00f3-ihfpfwa8298764" not in out  # video poster
+    assert "点击进入专题" not in out
+    assert first_image(out) == (
+        "https://n.sinaimg.cn/news/transform/185/w550h435/20191023/07ad-ihfpfwa8214890.png"
+    )
+    assert out.count("<img ") == 3
+    assert "\n\n" not in out
+
+
+def test_real_forex_page_loses_chart_widget_and_forum_promo():
+    body, url = fixture_body("v2014-finance-forex-ifxsktkp9337164")
+    out = clean_body(body, url)
+    assert "USDCNH.png" not in out
+    assert "新浪财经股吧" not in out
+    assert out.startswith("<div>\n<p>　　新浪财经讯 5月25日上午消息")
+    assert '<a href="http://weibo.com/imf?zw=finance">IMF</a>' in out
+
+
+def test_real_tech_page_loses_live_quotes_and_promo():
+    body, url = fixture_body("old-artibodyTitle-tech-iicezzrq4972166")
+    out = clean_body(body, url)
+    assert "新浪众测" not in out
+    assert "自动播放" not in out
+    assert 'id="quote_' not in out
+    assert (
+        '<a href="http://stock.finance.sina.com.cn/usstock/quotes/AAPL.html">苹果</a>2019秋季'
+        in out
+    )
+
+
+def test_every_fixture_cleans_without_junk():
+    for case in sorted(p.name for p in FIXTURES.iterdir() if (p / "page.html").exists()):
+        try:
+            body, url = fixture_body(case)
+        except IndexError:
+            continue  # the 2005 table layout has no article container id
+        out = clean_body(body, url)
+        for junk in ("<!--", "<script", "<style", "<iframe", " on", "javascript:", "\n\n"):
+            assert junk not in out, (case, junk)
