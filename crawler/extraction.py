@@ -2,12 +2,164 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from crawler.items import ArticleItem
+from crawler.loaders import ArticleLoader
 
 if TYPE_CHECKING:
+    from parsel import Selector
     from scrapy.http import TextResponse
+
+    from crawler.items import ArticleItem
+
+# Ordered fallback tables, one line per layout; the first query that yields a value wins.
+# A query is CSS, or XPath when it starts with '/', '(' or './'.
+TITLE_SELECTORS = (
+    "h1.main-title",  # modern finance/news (2017-)
+    "h1#artibodyTitle",  # 2009-2016 finance, older CMS template
+    "#artibodyTitle",
+    "h1.art_tit_h1",  # mobile finance.sina.cn
+    "th.f24",  # 2005 table layout
+    "meta[property='og:title']::attr(content)",
+    "title",  # '<headline>|tags_频道_新浪网', suffix stripped by the loader
+)
+
+# Publish time: every candidate is collected in this order; the first one wins and a later
+# one in the same minute only adds the seconds (see loaders.TakeFirstDate).
+DATE_SELECTORS = (
+    ".date-source .date",  # modern: <span class="date">2018年12月28日 19:55</span>
+    "#pub_date",  # older template: 2009年11月09日13:56
+    ".time-source",  # 2014-2016: '2016年05月25日10:10 新浪财经'
+    "time.art_time",  # mobile: 2018.05.09 12:52:37
+    "time.weibo_time",  # mobile account pages (often without a year: then skipped)
+    "article time",
+    "//th[contains(@class, 'f24')]/ancestor::table[1]//td[@align='center']",  # 2005
+    "meta[name='weibo: article:create_at']::attr(content)",  # same minute as the page shows
+    "meta[property='article:published_time']::attr(content)",
+    "meta[name='publishdate']::attr(content)",
+    "substring-after(//comment()[contains(., 'published at')], 'published at')",
+)
+
+AUTHOR_SELECTORS = (
+    "meta[property='article:author']::attr(content)",
+    "meta[name='mediaid']::attr(content)",
+    ".date-source .source",  # a.source (linked) or span.source
+    "#media_name",
+    ".time-source [data-sudaclick='media_name']",
+    ".time-source a",
+    ".time-source",  # date + plain source text; the loader removes the date
+    "h2.weibo_user",  # mobile
+    "cite.art_cite",
+    "//th[contains(@class, 'f24')]/ancestor::table[1]//td[@align='center']/font",  # 2005
+)
+
+EDITOR_SELECTORS = (
+    "p.article-editor",
+    "p.show_author",
+    ".article-editor",
+    "//p[contains(., '责任编辑')]",
+    "//div[contains(., '责任编辑') and not(.//div)]",
+)
+
+# The article container: its outer HTML is the body (cleaning happens downstream).
+BODY_SELECTORS = (
+    "#artibody",  # finance 2009-today
+    "#article",  # modern news
+    "section.art_content",  # mobile
+    ".art_content",
+    "div.article",
+    "#articleContent",
+    "td.l17 td.l17",  # 2005: the inner cell holds the paragraphs
+    "td.l17",
+)
+
+BREADCRUMB_SELECTORS = (
+    ".channel-path a",  # modern
+    ".bread a",  # 2014-2016
+    "#lo_links a",  # 2009 blkBreadcrumbNav
+    ".blkBreadcrumbNav a",
+    # 2005; 专题 (/focus/) links there are promotions, not sections
+    "//td[@valign='bottom']/font/a[@class='a02'][not(contains(@href, '/focus/'))]",
+)
+
+DOC_ID_SELECTORS = (
+    "meta[property='og:url']::attr(content)",
+    "meta[name='publishid']::attr(content)",
+    "meta[name='comment']::attr(content)",
+    "#artibodyTitle::attr(docid)",
+)
+
+KEYWORD_SELECTORS = (
+    "//meta[@name='keywords' or @name='Keywords' or @name='KEYWORDS']/@content",
+    "meta[name='tags']::attr(content)",
+)
+
+OG_IMAGE_SELECTORS = (
+    "meta[property='og:image']::attr(content)",
+    "meta[name='og:image']::attr(content)",
+)
+
+# Images in the body that are not the article's: video posters, and the 画中画 (NEWSZW_HZH)
+# ad slot that pre-2012 pages inline between paragraphs.
+BODY_IMAGES_XPATH = (
+    ".//img[not(ancestor::*[contains(@class, 'video') or contains(@id, 'video')])]"
+    "[not(ancestor::table[preceding::comment()[1][contains(., 'HZH_BEGIN')]])]"
+)
+
+# Pages that are not articles, decided before anything is extracted.
+NOT_ARTICLE_URLS = (
+    (re.compile(r"^https?://(?:[\w-]+\.)*video\.sina\.(?:com\.)?cn/"), "video page"),
+    (re.compile(r"^https?://[^/]*/(?:[^?#]*/)?(?:video|kandian)/"), "video page"),
+    (re.compile(r"^https?://(?:[\w-]+\.)*slide\.[\w.]*sina\.(?:com\.)?cn/"), "slide show"),
+    (re.compile(r"^https?://[^/]+(?:/[^?#]*)?/(?:index[^/?#]*)?(?:[?#].*)?$"), "list page"),
+)
+NOT_ARTICLE_MARKERS = (
+    ("meta[property='og:type'][content*='video']", "video page"),
+    ("meta[property='og:type'][content*='gallery']", "slide show"),
+    ("#videoPlayerBox, .video-detail-player", "video page"),
+    ("#eData, #slide_pic", "slide show"),
+)
+# Roll/list markup; only consulted once a page turned out to have no article title or body,
+# since article pages carry related-news lists too.
+LIST_MARKERS = "ul.list_009, #d_list, .d_list_txt, .feed-card-list, ul.list_12"
+ERROR_TITLES = re.compile(r"^\s*(?:404|页面没有找到|页面不存在|您访问的页面不存在|Not Found|Error)")
+
+# Readable section names for Sina URL path segments, used when a page has no breadcrumb.
+CHANNEL_PATHS = {
+    "china": "国内",
+    "world": "国际",
+    "stock": "股票",
+    "forex": "外汇",
+    "fund": "基金",
+    "futures": "期货",
+    "nmetal": "贵金属",
+    "money": "理财",
+    "bank": "银行",
+    "insurance": "保险",
+    "chanjing": "产经",
+    "usstock": "美股",
+    "hkstock": "港股",
+    "tech": "科技",
+    "esg": "ESG",
+}
+
+# Site names by host label: the author of last resort and the channel of last resort.
+SITE_NAMES = {
+    "finance": "新浪财经",
+    "money": "新浪财经",
+    "news": "新浪新闻",
+    "tech": "新浪科技",
+    "ent": "新浪娱乐",
+    "sports": "新浪体育",
+    "auto": "新浪汽车",
+    "edu": "新浪教育",
+    "fashion": "新浪时尚",
+    "games": "新浪游戏",
+    "house": "新浪房产",
+}
+DEFAULT_SITE_NAME = "新浪网"
 
 
 class NotAnArticle(Exception):
@@ -19,6 +171,123 @@ class NotAnArticle(Exception):
         self.reason = reason
 
 
+def site_name(url: str) -> str:
+    """Name the Sina site a URL belongs to, by the first host label Sina names.
+
+    >>> site_name("http://chanye.finance.sina.com.cn/sm/2005-03-21/244339.shtml")
+    '新浪财经'
+    >>> site_name("https://finance.sina.cn/2022-08-01/detail-imizmscv4399613.d.html")
+    '新浪财经'
+    >>> site_name("https://k.sina.com.cn/article_1.html")
+    '新浪网'
+    """
+    labels = (urlsplit(url).hostname or "").split(".")
+    return next((SITE_NAMES[label] for label in labels if label in SITE_NAMES), DEFAULT_SITE_NAME)
+
+
+def url_channel(*paths: str) -> str | None:
+    """Return the readable channel of the first known path segment among ``paths``.
+
+    >>> url_channel("chanjing/gsnews/")
+    '产经'
+    >>> url_channel("/roll/2018-12-28/doc-ihqfskcn2160999.shtml", "/money/forex/x.shtml")
+    '理财'
+    >>> url_channel("/c/2024-05-10/doc-inausehc2630922.shtml") is None
+    True
+    """
+    for path in paths:
+        for segment in path.split("/"):
+            if segment in CHANNEL_PATHS:
+                return CHANNEL_PATHS[segment]
+    return None
+
+
+def not_article_reason(response: TextResponse) -> str | None:
+    """Say why this page is not an article, or return None when it may be one."""
+    if response.status >= 400:
+        return "error page"
+    for pattern, reason in NOT_ARTICLE_URLS:
+        if pattern.match(response.url):
+            return reason
+    for css, reason in NOT_ARTICLE_MARKERS:
+        if response.css(css):
+            return reason
+    page_title = response.xpath("normalize-space(//title)").get() or ""
+    if ERROR_TITLES.match(page_title):
+        return "error page"
+    return None
+
+
+def find_body(response: TextResponse) -> Selector | None:
+    """Return the article container: the first BODY_SELECTORS match."""
+    for css in BODY_SELECTORS:
+        found = response.css(css)
+        if found:
+            return found[0]
+    return None
+
+
+def has_text(container: Selector) -> bool:
+    """Tell whether the container holds visible text (scripts and styles do not count)."""
+    texts = container.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall()
+    return any(text.strip() for text in texts)
+
+
 def parse_article(response: TextResponse) -> ArticleItem:
     """Extract one article from a Sina page; raise NotAnArticle with the URL otherwise."""
-    raise NotAnArticle(response.url, "extraction not implemented yet")
+    reason = not_article_reason(response)
+    if reason:
+        raise NotAnArticle(response.url, reason)
+
+    # selector=response.selector reuses the response's one parse (ItemLoader would build a
+    # second Selector from the response otherwise).
+    loader = ArticleLoader(selector=response.selector, response=response, base_url=response.url)
+    body = find_body(response)
+    if not loader.add_first("title", TITLE_SELECTORS):
+        raise NotAnArticle(response.url, "list page" if response.css(LIST_MARKERS) else "no title")
+    if body is None or not has_text(body):
+        raise NotAnArticle(response.url, "list page" if response.css(LIST_MARKERS) else "no body")
+
+    loader.add_value("url", response.url)
+    loader.add_value("body", body.get())
+    loader.add_value("doc_id", response.url)
+    if not loader.get_collected_values("doc_id"):
+        loader.add_first("doc_id", DOC_ID_SELECTORS)
+    for query in DATE_SELECTORS:
+        if query.startswith(("/", "substring")):
+            loader.add_xpath("date", query)
+        else:
+            loader.add_css("date", query)
+    site = site_name(response.url)
+    if not loader.add_first("author", AUTHOR_SELECTORS):
+        loader.add_value("author", site)
+    loader.add_first("editor", EDITOR_SELECTORS)
+    loader.add_first("keywords", KEYWORD_SELECTORS)
+    for image in body.xpath(BODY_IMAGES_XPATH):
+        attrs = image.attrib
+        loader.add_value("headimg", attrs.get("data-src") or attrs.get("data-original"))
+        loader.add_value("headimg", attrs.get("src"))
+        if loader.get_collected_values("headimg"):
+            break
+    else:
+        loader.add_first("headimg", OG_IMAGE_SELECTORS)
+
+    loader.add_first("categories", BREADCRUMB_SELECTORS)
+    categories = loader.get_collected_values("categories")
+    if categories:
+        channel = categories[-1]
+    else:
+        urlpath = response.xpath("//meta[@name='sudameta'][starts-with(@content, 'urlpath:')]")
+        urlpath_text = urlpath.attrib.get("content", "")[len("urlpath:") :].split(";")[0]
+        channel = url_channel(urlpath_text, urlsplit(response.url).path) or site.removeprefix(
+            "新浪"
+        )
+        loader.add_value("categories", channel)
+    loader.add_value("channel", channel)
+
+    item = loader.load_item()
+    if item.date is None:
+        raise NotAnArticle(response.url, "no date")
+    # Pre-2012 pages filled the keywords meta with the headline itself.
+    item.keywords = [word for word in item.keywords or [] if word != item.title]
+    return item
