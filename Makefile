@@ -30,5 +30,9 @@ format: venv
 crawl: venv
 	$(BIN)/scrapy crawl sina
 
+# Build sample posts in a stock Hexo 7 site (npm registry needed; not part of `make test`).
+hexo: venv
+	$(BIN)/python hexo/check.py
+
 clean:
 	rm -rf output/posts output/state output/*.jsonl
