@@ -101,3 +101,9 @@ SLOWDOWN_START_DELAY = 2.0  # seconds; the site's delay doubles from here on eac
 
 # --- Distributed mode (scrapy-redis); empty means single-machine mode -------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The add-on does nothing without REDIS_URL; with it, queue, dupefilter and state live in Redis.
+ADDONS = {"crawler.distributed.addon.DistributedAddon": 0}
+SINA_REDIS_KEY_PREFIX = "sina"  # every Redis key of the crawl starts with this and a colon
+SINA_REDIS_IDLE_TIMEOUT = 30.0  # seconds with nothing queued or in flight before a worker exits
+SINA_REDIS_WORKER_TTL = 30  # seconds a silent worker keeps its in-flight requests (then requeued)
+SINA_REDIS_WORKER_ID = ""  # worker name in Redis keys; empty: <hostname>-<pid>-<random>
