@@ -85,7 +85,7 @@ def main() -> None:
             problems.append(f"{page}: title not found")
         # The theme writes the instant in UTC (`2022-08-01T03:23:57.000Z`): compare instants.
         shown = {
-            datetime.fromisoformat(value.replace("Z", "+00:00")).replace(second=0, microsecond=0)
+            datetime.fromisoformat(value).replace(second=0, microsecond=0)
             for value in re.findall(r'datetime="([^"]+)"', text)
         }
         if item.date.replace(second=0) not in shown:
