@@ -1,0 +1,339 @@
+"""End-to-end: real `scrapy crawl sina` processes against the offline stand-in for Sina."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from crawler.standin import FIXTURES, Page, fixture_urls, page_key
+from tests.conftest import PROJECT_ROOT, run_crawl
+
+pytestmark = pytest.mark.e2e
+
+TITLES = {
+    "finance.sina.com.cn/roll/2018-12-28/doc-ihqfskcn2160999.shtml": (
+        '60万"12306账号"外泄? 中铁总辟谣称消息不实'
+    ),
+    "news.sina.com.cn/c/2024-05-10/doc-inausehc2630922.shtml": "城市有轨电车之困：一边争相上马，一边接连叫停",
+    "news.sina.com.cn/o/2024-05-16/doc-inavmmfi1968342.shtml": (
+        "被控受贿超5.26亿 山东省青岛市政协原主席汲斌昌受审"
+    ),
+    "news.sina.com.cn/c/2019-10-23/doc-iicezuev4202091.shtml": "陈同佳刑满出狱 向潘晓颖家人鞠躬致歉",
+    "news.sina.com.cn/c/2019-09-07/doc-iicezzrq4076655.shtml": "最强“中国芯”本月商用 华为抢跑5G芯片大战",
+    "news.sina.com.cn/c/2019-11-25/doc-iihnzahi3275702.shtml": "中国人习以为常的地方 为何老外却说“了不得”？",
+    "chanye.finance.sina.com.cn/sm/2005-03-21/244339.shtml": "四年前中500万现穷困潦倒 一夜暴富后如何经营",
+    "tech.sina.com.cn/t/2019-09-11/doc-iicezzrq4972166.shtml": (
+        "苹果发布新iPhone 11：64GB售5499元 256GB售6799元"
+    ),
+    "ent.sina.com.cn/y/2009-11-09/13562762964.shtml": "阿里郎全新力作《兰花指》单曲成红歌(图)",
+    "finance.sina.com.cn/money/forex/forexroll/2016-05-25/doc-ifxsktkp9337164.shtml": (
+        "人民币中间价创逾五年新低 做市商称符合预期"
+    ),
+}
+# Ten sample pages whose titles are known, as http:// (the stand-in speaks no TLS).
+URLS = [f"http://{key}" for key in TITLES]
+# 2024-05-10 10:40:00 Beijing time; roll entry i is listed i minutes earlier.
+T0 = 1715308800
+
+
+def titles_by_key(items: list[dict]) -> dict[str, str]:
+    return {page_key(item["url"]): item["title"] for item in items}
+
+
+def expected(urls: list[str]) -> dict[str, str]:
+    return {page_key(u): TITLES[page_key(u)] for u in urls}
+
+
+def test_known_pages_are_served_fixtures():
+    served = {page_key(u) for u in fixture_urls()}
+    assert set(TITLES) <= served
+    assert len(URLS) == 10
+
+
+def test_explicit_urls_give_one_item_each(standin, tmp_path):
+    urls = URLS[:3]
+    result = run_crawl(standin, tmp_path, "-a", "urls=" + ",".join(urls))
+    assert result.returncode == 0, result.log
+    assert titles_by_key(result.items) == expected(urls)
+    assert len(result.items) == 3
+    assert len(list((tmp_path / "posts").rglob("*.md"))) == 3
+    assert standin.article_hits() == {page_key(u): 1 for u in urls}
+    assert standin.roll_hits() == []  # explicit mode discovers nothing
+
+
+def test_discovery_rerun_and_new_entries(standin, tmp_path):
+    first, later = URLS[:8], URLS[8:]
+    standin.add_entries(first, start=T0)
+
+    result = run_crawl(standin, tmp_path, "-a", "pages=10", name="first")
+    assert result.returncode == 0, result.log
+    assert titles_by_key(result.items) == expected(first)
+    assert len(result.items) == 8
+    assert {item["channel"] for item in result.items} == {"财经"}  # default lid 2519
+    assert standin.article_hits() == {page_key(u): 1 for u in first}
+    # 5 entries a page: pages 1 and 2 list articles, page 3 is empty and ends the channel.
+    assert [u.rsplit("page=", 1)[1] for u in standin.roll_hits()] == ["1", "2", "3"]
+    assert "Roll lid 2519 ends at page 3 (empty)" in result.log
+
+    rerun = run_crawl(standin, tmp_path, "-a", "pages=10", name="rerun")
+    assert rerun.returncode == 0, rerun.log
+    assert rerun.items == []
+    assert standin.article_hits() == {page_key(u): 1 for u in first}  # nothing fetched again
+    assert rerun.stat("discovery/already_saved") == 8
+
+    standin.add_entries(later, start=T0 + 3600)  # two newer articles on top of the roll
+    third = run_crawl(standin, tmp_path, "-a", "pages=10", name="third")
+    assert third.returncode == 0, third.log
+    assert titles_by_key(third.items) == expected(later)
+    assert standin.article_hits() == {page_key(u): 1 for u in URLS}
+
+
+def test_explicit_then_discovered_is_the_same_article(standin, tmp_path):
+    given = URLS[:2]
+    assert run_crawl(standin, tmp_path, "-a", "urls=" + ",".join(given)).returncode == 0
+    # The roll lists the same two as https (and the doc-id one as a mobile page) plus one new.
+    standin.add_entries(
+        [
+            given[0].replace("http://", "https://"),
+            "https://finance.sina.cn/2018-12-28/detail-ihqfskcn2160999.d.html",
+            given[1].replace("http://", "https://") + "?from=roll",
+            URLS[2],
+        ],
+        start=T0,
+    )
+    result = run_crawl(standin, tmp_path, "-a", "pages=2", name="discovery")
+    assert result.returncode == 0, result.log
+    assert titles_by_key(result.items) == expected([URLS[2]])
+    assert standin.article_hits() == {page_key(u): 1 for u in URLS[:3]}
+
+
+def test_refresh_fetches_saved_articles_again(standin, tmp_path):
+    standin.add_entries(URLS[:2], start=T0)
+    assert run_crawl(standin, tmp_path, name="first").returncode == 0
+    result = run_crawl(standin, tmp_path, "-a", "refresh=1", name="refresh")
+    assert result.returncode == 0, result.log
+    assert titles_by_key(result.items) == expected(URLS[:2])
+    assert standin.article_hits() == {page_key(u): 2 for u in URLS[:2]}
+
+
+def test_since_until_and_channel(standin, tmp_path):
+    standin.add_entries(URLS, start=T0)  # entry i at 10:40 - i minutes
+    result = run_crawl(
+        standin,
+        tmp_path,
+        "-a", "lids=港股",
+        "-a", "since=2024-05-10 10:34",
+        "-a", "until=2024-05-10 10:38",
+        "-a", "pages=10",
+    )  # fmt: skip
+    assert result.returncode == 0, result.log
+    # 10:38 .. 10:34 are entries 2..6; entry 7 (10:33) on page 2 stops the pagination.
+    assert titles_by_key(result.items) == expected(URLS[2:7])
+    assert {item["channel"] for item in result.items} == {"港股"}
+    assert [u.rsplit("page=", 1)[1] for u in standin.roll_hits()] == ["1", "2"]
+    assert all("lid=2674" in u and "pageid=384" in u for u in standin.roll_hits())
+
+
+def test_overlapping_run_crawls_nothing(standin, tmp_path):
+    slow = URLS[0]
+    standin.add_entries([slow], start=T0)
+    standin.set_fault(slow, delay=4)
+    outcome = {}
+    worker = threading.Thread(
+        target=lambda: outcome.setdefault("slow", run_crawl(standin, tmp_path, name="slow"))
+    )
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not standin.article_hits() and time.monotonic() < deadline:
+        time.sleep(0.05)  # the slow run now holds the lock and waits on its article
+    before = dict(standin.hits)
+    second = run_crawl(standin, tmp_path, name="overlap")
+    worker.join(60)
+    assert second.returncode == 0, second.log
+    assert second.stat("finish_reason") == "locked"
+    assert "Another crawl holds" in second.log
+    assert f"{tmp_path / 'state' / 'crawl.lock'}" in second.log
+    assert second.items == []
+    assert dict(standin.hits) == before  # not one request from the overlapping run
+    slow_run = outcome["slow"]
+    assert slow_run.returncode == 0, slow_run.log
+    assert titles_by_key(slow_run.items) == expected([slow])
+
+
+def test_lock_is_released_by_a_killed_run(standin, tmp_path):
+    slow = URLS[0]
+    standin.add_entries([slow], start=T0)
+    standin.set_fault(slow, delay=30)
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "scrapy", "crawl", "sina",
+            "-s", f"CRAWL_STATE_DIR={tmp_path / 'state'}",
+            "-s", f"SINA_ROLL_API_URL={standin.roll_api_url}",
+            "-s", f"MARKDOWN_POSTS_DIR={tmp_path / 'posts'}",
+            "-s", "FEEDS={}",
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "http_proxy": standin.url, "no_proxy": ""},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not standin.article_hits() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert standin.article_hits(), "the first run never reached its article"
+    finally:
+        proc.kill()  # SIGKILL: no cleanup code runs, only the OS drops the flock
+        proc.wait(10)
+    standin.set_fault(slow)  # answer normally now
+    result = run_crawl(standin, tmp_path, name="after-kill")
+    assert result.returncode == 0, result.log
+    assert titles_by_key(result.items) == expected([slow])
+
+
+def test_404_500_reset_and_slow_articles(standin, tmp_path):
+    good = URLS[:4]
+    missing = "http://finance.sina.com.cn/roll/2024-01-01/doc-imissing0000001.shtml"
+    broken, reset, slow = URLS[4], URLS[5], URLS[6]
+    standin.set_fault(broken, status=500)
+    standin.set_fault(reset, reset=True)
+    standin.set_fault(slow, slow_body=1.0)
+    standin.add_entries([*good, missing, broken, reset, slow], start=T0)
+    result = run_crawl(standin, tmp_path, "-a", "pages=5")
+    assert result.returncode == 0, result.log  # 3 of 8 failed: not "most"
+    assert titles_by_key(result.items) == expected([*good, slow])
+    assert f"Dropped {missing}: HTTP 404" in result.log
+    assert f"Dropped {broken}: HTTP 500" in result.log
+    assert f"Dropped {reset}: " in result.log
+    assert f"failed: {missing} (HTTP 404)" in result.log  # the close-time summary
+    assert "Crawl summary: 5 saved, 3 failed" in result.log
+    assert result.stat("downloader/response_status_count/404") == 1
+    hits = standin.article_hits()
+    assert hits[page_key(broken)] == 4  # the first try and RETRY_TIMES = 3 retries
+    assert hits[page_key(missing)] == 1
+
+    # Failed articles were not marked saved: the next run tries them (and only them) again.
+    standin.set_fault(broken)
+    again = run_crawl(standin, tmp_path, "-a", "pages=5", name="again")
+    assert titles_by_key(again.items) == expected([broken])
+    assert standin.article_hits()[page_key(good[0])] == 1
+
+
+def test_blocked_answers_slow_down_and_retry(standin, tmp_path):
+    blocked = URLS[0]
+    standin.set_fault(blocked, status=456)
+    result = run_crawl(standin, tmp_path, "-a", f"urls={blocked}", "-s", "SLOWDOWN_START_DELAY=0.2")
+    assert result.returncode == 1, result.log  # the only article failed
+    assert result.stat("slowdown/456") == 4
+    assert "Sina answered 456 (slow down)" in result.log
+    assert "delay now 0.4s" in result.log  # doubled from the start delay
+    assert f"Dropped {blocked}: HTTP 456" in result.log
+    assert standin.article_hits() == {page_key(blocked): 4}
+
+
+def test_most_articles_failing_is_a_failed_crawl(standin, tmp_path):
+    standin.add_entries(URLS[:3], start=T0)
+    for url in URLS[:2]:
+        standin.set_fault(url, status=404)
+    result = run_crawl(standin, tmp_path)
+    assert result.returncode == 1, result.log
+    assert "Crawl failed: most article pages failed: 2 of 3" in result.log
+    assert "coverage: title 1/1, author 1/1, date 1/1, body 1/1" in result.log
+
+
+def test_broken_roll_pages(standin, tmp_path):
+    standin.add_entries(URLS, start=T0)
+    standin.set_roll_fault(2, roll="invalid_json")
+    result = run_crawl(standin, tmp_path, "-a", "pages=10")
+    assert result.returncode == 0, result.log
+    page2 = "http://feed.mix.sina.com.cn/api/roll/get?pageid=384&lid=2519&num=50&page=2"
+    assert f"Broken roll page: roll API answer is not JSON: {page2}" in result.log
+    assert titles_by_key(result.items) == expected(URLS[:5])
+
+    standin.set_roll_fault(2, roll="nonzero")
+    result = run_crawl(standin, tmp_path, "-a", "pages=10", name="nonzero")
+    assert f"Broken roll page: roll API status code 1 (lid error): {page2}" in result.log
+    assert result.returncode == 0, result.log
+
+
+def test_roll_api_unreachable_exits_nonzero(standin, tmp_path):
+    standin.add_entries(URLS[:2], start=T0)
+    standin.set_roll_fault(1, reset=True)
+    result = run_crawl(standin, tmp_path)
+    assert result.returncode == 1, result.log
+    assert "Roll API unreachable: http://feed.mix.sina.com.cn/api/roll/get?" in result.log
+    assert "Crawl failed: roll API unreachable" in result.log
+    assert standin.article_hits() == {}
+
+
+def test_opml_directory_and_rss_feed(standin, tmp_path):
+    opml = "http://rss.sina.com.cn/opml/sina_all_opml.xml"
+    feed = "http://rss.sina.com.cn/roll/finance/hot_roll.xml"  # listed in the OPML
+    standin.pages[page_key(opml)] = Page(
+        (FIXTURES / "feeds" / "rss-sina-all-opml.xml").read_bytes(), "text/xml"
+    )
+    items = "".join(
+        f"<item><title>t</title><link>{u}</link>"
+        f"<pubDate>Fri, 10 May 2024 0{i}:00:00 +0800</pubDate></item>"
+        for i, u in enumerate(URLS[:2])
+    )
+    rss = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>财经要闻</title>{items}</channel></rss>'
+    standin.pages[page_key(feed)] = Page(rss.encode(), "application/rss+xml")
+    result = run_crawl(standin, tmp_path, "-a", f"feeds={opml}")
+    assert result.returncode == 0, result.log
+    assert titles_by_key(result.items) == expected(URLS[:2])
+    assert result.stat("feeds/read") == 2  # the OPML directory and the one feed that exists
+    hits = standin.article_hits()
+    assert hits[page_key(feed)] == 1
+    # The OPML, its 167 feeds (166 of them 404 here, each logged), and the two articles.
+    assert sum(hits.values()) == 1 + 167 + 2
+    assert result.stat("feeds/failed") == 166
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-a", "pages=abc"], "pages must be a positive integer, got 'abc'"),
+        (
+            ["-a", "since=yesterday"],
+            "since must be a date (2024-05-10) or datetime (2024-05-10 08:30), got 'yesterday'",
+        ),
+        (
+            ["-a", "lids=crypto"],
+            "unknown channel 'crypto'; see the channels table in README (Usage)",
+        ),
+        (
+            ["-a", "urls_file=/nonexistent/urls.txt"],
+            "urls_file: cannot read '/nonexistent/urls.txt': No such file or directory",
+        ),
+    ],
+)
+def test_bad_arguments_fail_before_crawling(standin, tmp_path, args, message):
+    result = run_crawl(standin, tmp_path, *args)
+    assert result.returncode == 2
+    assert result.log.strip() == f"scrapy crawl sina: error: {message}"
+    assert not (tmp_path / "state").exists()
+    assert dict(standin.hits) == {}
+
+
+def test_urls_file(standin, tmp_path):
+    listing = tmp_path / "urls.txt"
+    listing.write_text(f"# two articles\n{URLS[3]}\n\n{URLS[4]}  # the 2005 one\n", "utf-8")
+    result = run_crawl(standin, tmp_path, "-a", f"urls_file={listing}")
+    assert result.returncode == 0, result.log
+    assert titles_by_key(result.items) == expected(URLS[3:5])
+
+
+def test_jobdir_run_completes_and_records_state(standin, tmp_path):
+    standin.add_entries(URLS[:3], start=T0)
+    jobdir = tmp_path / "job"
+    result = run_crawl(standin, tmp_path, "-s", f"JOBDIR={jobdir}")
+    assert result.returncode == 0, result.log
+    assert len(result.items) == 3
+    assert (jobdir / "requests.seen").exists()
+    assert result.stat("finish_reason") == "finished"
