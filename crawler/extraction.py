@@ -82,6 +82,7 @@ BREADCRUMB_SELECTORS = (
     ".blkBreadcrumbNav a",
     # 2005; 专题 (/focus/) links there are promotions, not sections
     "//td[@valign='bottom']/font/a[@class='a02'][not(contains(@href, '/focus/'))]",
+    "h2.hd_tit_l a",  # mobile header channel
 )
 
 DOC_ID_SELECTORS = (

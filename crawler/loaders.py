@@ -243,13 +243,22 @@ class TakeFirstDate:
     """
 
     def __call__(self, values: Sequence[datetime]) -> datetime | None:
+        """Return the chosen publish time, or None without candidates.
+
+        >>> from crawler.dates import parse_sina_date as p
+        >>> pick = TakeFirstDate()
+        >>> pick([p("2022-08-01 11:23"), p("2022-08-01 11:23"), p("2022-08-01 11:23:57")])
+        datetime.datetime(2022, 8, 1, 11, 23, 57, tzinfo=zoneinfo.ZoneInfo(key='Asia/Shanghai'))
+        >>> pick([p("2024年05月10日 00:26"), p("2024-05-10T05:54:20+08:00")]).isoformat()
+        '2024-05-10T00:26:00+08:00'
+        """
         if not values:
             return None
         first = values[0]
         if first.second:
             return first
         for later in values[1:]:
-            if later.replace(second=0, microsecond=0) == first.replace(microsecond=0):
+            if later.second and later.replace(second=0, microsecond=0) == first:
                 return later
         return first
 

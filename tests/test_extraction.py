@@ -1,0 +1,285 @@
+"""parse_article on saved Sina pages (expected.json is hand-checked ground truth) and on tiny pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+import pytest
+from parsel import Selector
+from scrapy.http import HtmlResponse
+from w3lib.encoding import resolve_encoding
+
+from crawler.extraction import NotAnArticle, parse_article
+from crawler.items import ArticleItem
+from crawler.loaders import ArticleLoader
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sina"
+FIELDS = (
+    "url",
+    "title",
+    "date",
+    "author",
+    "editor",
+    "doc_id",
+    "channel",
+    "categories",
+    "keywords",
+    "headimg",
+)
+
+
+def load_response(case: str) -> HtmlResponse:
+    """The saved bytes as Scrapy would receive them: no Content-Type header, so encoding detection
+    runs on the page itself."""
+    source = json.loads((FIXTURES / case / "source.json").read_text(encoding="utf-8"))
+    body = (FIXTURES / case / "page.html").read_bytes()
+    return HtmlResponse(url=source["url"], body=body, status=source.get("status", 200))
+
+
+def expected(case: str) -> dict:
+    return json.loads((FIXTURES / case / "expected.json").read_text(encoding="utf-8"))
+
+
+def cases() -> list[str]:
+    return sorted(p.parent.name for p in FIXTURES.glob("*/expected.json"))
+
+
+ARTICLES = [c for c in cases() if "not_article" not in expected(c)]
+NON_ARTICLES = [c for c in cases() if "not_article" in expected(c)]
+
+
+@cache
+def parsed(case: str) -> ArticleItem:
+    return parse_article(load_response(case))
+
+
+def paragraphs(html: str) -> list[str]:
+    """Whitespace-normalised texts of the <p> elements of a body, scripts and styles left out."""
+    texts = (
+        " ".join(
+            "".join(p.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall()).split()
+        )
+        for p in Selector(text=html).css("p")
+    )
+    return [text for text in texts if text]
+
+
+def test_every_fixture_has_expected_json():
+    pages = sorted(p.parent.name for p in FIXTURES.glob("*/page.html"))
+    assert pages == cases()
+    assert len(ARTICLES) == 11
+    assert len(NON_ARTICLES) == 3
+
+
+@pytest.mark.parametrize("field", FIELDS)
+@pytest.mark.parametrize("case", ARTICLES)
+def test_field_matches_expected(case, field):
+    value = getattr(parsed(case), field)
+    if isinstance(value, datetime):
+        assert value.tzinfo is not None
+        assert str(value.tzinfo) == "Asia/Shanghai"
+        value = value.isoformat()
+    assert value == expected(case)[field]
+
+
+@pytest.mark.parametrize("case", ARTICLES)
+def test_body_is_the_article_container(case):
+    item = parsed(case)
+    want = expected(case)
+    paras = paragraphs(item.body)
+    assert want["first_paragraph"] in paras
+    assert want["last_paragraph"] in paras
+    first, last = paras.index(want["first_paragraph"]), paras.index(want["last_paragraph"])
+    assert first < last
+    # The container, not the page: the article's own paragraphs dominate it, and the headline
+    # element (outside every Sina article container) is not in it.
+    article_chars = sum(len(p) for p in paras[first : last + 1])
+    assert article_chars / sum(len(p) for p in paras) > 0.85
+    assert not Selector(text=item.body).css("h1.main-title, #artibodyTitle, .art_tit_h1, th.f24")
+    assert item.body.lstrip().startswith(("<div", "<td", "<section"))
+
+
+@pytest.mark.parametrize("case", NON_ARTICLES)
+def test_non_article_fixture_raises_with_reason_and_url(case):
+    response = load_response(case)
+    with pytest.raises(NotAnArticle) as raised:
+        parse_article(response)
+    assert raised.value.reason == expected(case)["not_article"]
+    assert raised.value.url == response.url
+    assert str(raised.value) == f"{expected(case)['not_article']}: {response.url}"
+
+
+def test_soft_404_served_with_status_200_is_an_error_page():
+    body = (FIXTURES / "not-article-error" / "page.html").read_bytes()
+    response = HtmlResponse(url="https://finance.sina.com.cn/china/doc-ix1.shtml", body=body)
+    with pytest.raises(NotAnArticle, match="^error page: https://finance"):
+        parse_article(response)
+
+
+def tiny(url: str, html: str, status: int = 200) -> HtmlResponse:
+    return HtmlResponse(url=url, body=html.encode("utf-8"), encoding="utf-8", status=status)
+
+
+ARTICLE_URL = "https://finance.sina.com.cn/china/2022-08-01/doc-imizmscv4399613.shtml"
+
+
+@pytest.mark.parametrize(
+    ("url", "html", "reason"),
+    [
+        (
+            ARTICLE_URL,
+            (
+                "<html><head><meta property='og:type' content='video'></head>"
+                "<body><h1 class='main-title'>视频</h1></body></html>"
+            ),
+            "video page",
+        ),
+        (
+            "https://slide.finance.sina.com.cn/slide_1_2_3.html",
+            "<h1>图集</h1>",
+            "slide show",
+        ),
+        (
+            "https://finance.sina.com.cn/china/",
+            "<h1 class='main-title'>国内</h1><div id='artibody'><p>x</p></div>",
+            "list page",
+        ),
+        (
+            "https://finance.sina.com.cn/roll/gjxw.shtml",
+            "<title>国际新闻_新浪财经</title><ul class='list_009'><li><a href='/a'>A</a></li></ul>",
+            "list page",
+        ),
+        (ARTICLE_URL, "<html><body><div id='artibody'><p>正文</p></div></body></html>", "no title"),
+        (ARTICLE_URL, "<h1 class='main-title'>标题</h1><p>页面其他部分</p>", "no body"),
+        (
+            ARTICLE_URL,
+            "<h1 class='main-title'>标题</h1><div id='artibody'><script>var a=1;</script> </div>",
+            "no body",
+        ),
+        (
+            ARTICLE_URL,
+            "<h1 class='main-title'>标题</h1><div id='artibody'><p>正文</p></div>",
+            "no date",
+        ),
+    ],
+    ids=[
+        "og-video",
+        "slide",
+        "channel-index",
+        "roll-list",
+        "no-title",
+        "no-body",
+        "script-only",
+        "no-date",
+    ],
+)
+def test_not_an_article(url, html, reason):
+    with pytest.raises(NotAnArticle) as raised:
+        parse_article(tiny(url, html))
+    assert (raised.value.reason, raised.value.url) == (reason, url)
+
+
+def test_http_error_status_is_an_error_page():
+    with pytest.raises(NotAnArticle, match="^error page: "):
+        parse_article(tiny(ARTICLE_URL, "<h1 class='main-title'>x</h1>", status=500))
+
+
+MINIMAL = """<html><head>
+<meta property="og:image" content="//n.sinaimg.cn/finance/og.jpg">
+{meta}</head><body>
+<h1 class="main-title">标题</h1>
+<div class="date-source"><span class="date">2022年08月01日 11:23</span></div>
+<div class="article" id="artibody">{body}</div>
+</body></html>"""
+
+
+def minimal(body: str = "<p>正文</p>", meta: str = "", url: str = ARTICLE_URL) -> ArticleItem:
+    return parse_article(tiny(url, MINIMAL.format(body=body, meta=meta)))
+
+
+def test_headimg_prefers_lazy_data_src_and_makes_it_absolute():
+    body = '<p>正文</p><img src="data:image/gif;base64,R0l" data-src="//n.sinaimg.cn/a/lazy.jpg">'
+    assert minimal(body).headimg == "https://n.sinaimg.cn/a/lazy.jpg"
+
+
+def test_headimg_skips_quote_charts_and_video_posters():
+    body = (
+        '<div class="video-2017"><img src="//n.sinaimg.cn/poster.jpg"></div>'
+        '<img src="http://image.sinajs.cn/newchart/min/n/sh000001.gif"><p>正文</p>'
+        '<img src="/photo/real.jpg">'
+    )
+    assert minimal(body).headimg == "https://finance.sina.com.cn/photo/real.jpg"
+
+
+def test_headimg_falls_back_to_og_image_made_absolute():
+    assert minimal().headimg == "https://n.sinaimg.cn/finance/og.jpg"
+
+
+def test_author_falls_back_to_the_site_name():
+    assert minimal().author == "新浪财经"
+
+
+def test_doc_id_from_meta_when_the_url_carries_none():
+    url = "http://127.0.0.1:8080/article?id=1"
+    meta = '<meta name="publishid" content="mizmscv4399613">'
+    assert minimal(meta=meta, url=url).doc_id == "imizmscv4399613"
+    comment = '<meta name="comment" content="cj:comos-mizmscv4399613">'
+    assert minimal(meta=comment, url=url).doc_id == "imizmscv4399613"
+
+
+def test_date_keeps_the_visible_minute_over_a_later_published_time():
+    meta = '<meta property="article:published_time" content="2022-08-01T15:00:01+08:00">'
+    assert minimal(meta=meta).date.isoformat() == "2022-08-01T11:23:00+08:00"
+
+
+def test_date_takes_seconds_from_a_meta_of_the_same_minute():
+    meta = '<meta property="article:published_time" content="2022-08-01T03:23:57Z">'
+    assert minimal(meta=meta).date.isoformat() == "2022-08-01T11:23:57+08:00"
+
+
+def test_the_response_is_parsed_once(monkeypatch):
+    """The loader must reuse response.selector, never build its own Selector (a second parse)."""
+
+    def second_parse(*args, **kwargs):
+        raise AssertionError("ArticleLoader built a second Selector")
+
+    monkeypatch.setattr(ArticleLoader, "default_selector_class", second_parse)
+    assert parsed.__wrapped__("v2014-finance-forex-ifxsktkp9337164").title
+
+
+# GB2312 pages: w3lib maps the gb2312 label to GB18030, a superset, so every character decodes.
+def test_w3lib_maps_gb2312_to_gb18030():
+    assert resolve_encoding("gb2312") == "gb18030"
+    assert resolve_encoding("GB2312") == "gb18030"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Content-Type": "text/html"}, {"Content-Type": "text/html; charset=gb2312"}],
+    ids=["no-header", "header-without-charset", "header-gb2312"],
+)
+def test_gb2312_page_from_raw_bytes(headers):
+    raw = (FIXTURES / "old-gb2312-ent-13562762964" / "page.html").read_bytes()
+    assert b"charset=gb2312" in raw[:2000]
+    response = HtmlResponse(
+        url="http://ent.sina.com.cn/y/2009-11-09/13562762964.shtml", body=raw, headers=headers
+    )
+    assert response.encoding == "gb18030"
+    item = parse_article(response)
+    assert item.title == "阿里郎全新力作《兰花指》单曲成红歌(图)"
+    assert item.author == "新浪娱乐"
+    assert item.date.isoformat() == "2009-11-09T13:56:00+08:00"
+    assert paragraphs(item.body)[0] == (
+        "新浪娱乐讯 国内知名组合阿里郎的全新力作《兰花指》单曲一举成名，成为大家传唱的流行曲目。"
+    )
+    assert item.categories == ["音乐频道", "内地音乐"]
+
+
+def test_2005_page_wrapped_in_a_corpus_record_decodes_as_gb18030():
+    response = load_response("old-2005-chanye-finance-244339")
+    assert response.text.startswith('<text id="http://chanye.finance.sina.com.cn/')
+    assert response.encoding == "gb18030"
+    assert parsed("old-2005-chanye-finance-244339").author == "理财周刊"
