@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from crawler.items import ArticleItem
+from crawler.state import SQLiteState, canonical_key, open_state
+from pipelines.state import MarkSavedPipeline
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (
+            "http://finance.sina.com.cn/roll/2018-12-28/doc-ihqfskcn2160999.shtml",
+            "https://finance.sina.com.cn/roll/2018-12-28/doc-ihqfskcn2160999.shtml?cre=x#top",
+        ),
+        (
+            "https://finance.sina.com.cn/roll/2018-12-28/doc-ihqfskcn2160999.shtml",
+            "https://finance.sina.cn/2018-12-28/detail-ihqfskcn2160999.d.html",
+        ),
+        ("http://ent.sina.com.cn/y/2009/1.shtml", "https://ENT.sina.com.cn/y/2009/1.shtml?a=b"),
+        ("http://www.sina.com.cn/a.shtml", "http://m.sina.com.cn/a.shtml"),
+    ],
+)
+def test_same_article_same_key(a, b):
+    assert canonical_key(a) == canonical_key(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("http://finance.sina.com.cn/a/1.shtml", "http://finance.sina.com.cn/a/2.shtml"),
+        ("http://finance.sina.com.cn/a/1.shtml", "http://tech.sina.com.cn/a/1.shtml"),
+        (
+            "https://finance.sina.com.cn/doc-ihqfskcn2160999.shtml",
+            "https://finance.sina.com.cn/doc-ihqfskcn2160998.shtml",
+        ),
+    ],
+)
+def test_different_articles_different_keys(a, b):
+    assert canonical_key(a) != canonical_key(b)
+
+
+def test_sqlite_state_persists_across_opens(tmp_path):
+    path = tmp_path / "deep" / "articles.sqlite3"
+    state = SQLiteState(path)
+    assert not state.is_saved("sina:ihqfskcn2160999")
+    state.mark_saved("sina:ihqfskcn2160999", "http://f/doc-ihqfskcn2160999.shtml", "T")
+    state.mark_saved("sina:ihqfskcn2160999", "https://f/doc-ihqfskcn2160999.shtml", "T2")
+    assert state.count() == 1
+    state.close()
+    again = SQLiteState(path)
+    assert again.is_saved("sina:ihqfskcn2160999")
+    assert not again.is_saved("sina:iother000000001")
+    again.close()
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT key, url, title FROM saved").fetchall()
+    db.close()
+    assert rows == [("sina:ihqfskcn2160999", "https://f/doc-ihqfskcn2160999.shtml", "T2")]
+
+
+def test_a_mark_is_visible_to_another_connection_at_once(tmp_path):
+    writer, reader = SQLiteState(tmp_path / "s.db"), SQLiteState(tmp_path / "s.db")
+    writer.mark_saved("k", "http://u")
+    assert reader.is_saved("k")  # autocommit: a kill right after loses nothing
+    writer.close()
+    reader.close()
+
+
+def test_open_state_uses_the_settings(tmp_path):
+    crawler = get_crawler(settings_dict={"CRAWL_STATE_DIR": str(tmp_path / "st")})
+    state = open_state(crawler.settings)
+    assert isinstance(state, SQLiteState)
+    assert state.path == tmp_path / "st" / "articles.sqlite3"
+    state.close()
+
+
+class RecordingState:
+    def __init__(self):
+        self.marked: list[tuple[str, str, str | None]] = []
+
+    @classmethod
+    def from_settings(cls, settings):
+        return cls()
+
+    def is_saved(self, key):
+        return False
+
+    def mark_saved(self, key, url, title=None):
+        self.marked.append((key, url, title))
+
+    def close(self):
+        pass
+
+
+def test_state_class_is_pluggable(tmp_path):
+    crawler = get_crawler(
+        settings_dict={
+            "CRAWL_STATE_DIR": str(tmp_path),
+            "CRAWL_STATE_CLASS": f"{__name__}.RecordingState",
+        }
+    )
+    assert isinstance(open_state(crawler.settings), RecordingState)
+
+
+def test_pipeline_marks_items_it_receives(tmp_path):
+    crawler = get_crawler(settings_dict={"CRAWL_STATE_DIR": str(tmp_path)})
+    crawler.stats.open_spider()
+    pipeline = MarkSavedPipeline.from_crawler(crawler)
+    item = ArticleItem(url="http://finance.sina.com.cn/a/doc-ihqfskcn2160999.shtml", title="T")
+    assert pipeline.process_item(item) is item
+    pipeline.close()
+    state = SQLiteState(tmp_path / "articles.sqlite3")
+    assert state.is_saved("sina:ihqfskcn2160999")
+    state.close()
+    assert crawler.stats.get_value("state/marked") == 1
+
+
+def test_pipeline_not_configured_without_state_dir():
+    from scrapy.exceptions import NotConfigured
+
+    with pytest.raises(NotConfigured):
+        MarkSavedPipeline.from_crawler(get_crawler(settings_dict={"CRAWL_STATE_DIR": ""}))
