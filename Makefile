@@ -27,6 +27,21 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Offline demo: the stand-in for Sina (crawler/standin.py) serves the roll API and the sample
+# pages; the real spider discovers them through it (http_proxy) and writes into output/.
+demo: venv
+	@mkdir -p output; rm -f output/.standin.port; \
+	$(BIN)/python -m crawler.standin --roll-cap 5 --portfile output/.standin.port & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; rm -f output/.standin.port' EXIT; \
+	for i in $$(seq 100); do [ -s output/.standin.port ] && break; sleep 0.1; done; \
+	proxy=http://127.0.0.1:$$(cat output/.standin.port); \
+	http_proxy=$$proxy HTTP_PROXY=$$proxy no_proxy= NO_PROXY= $(BIN)/scrapy crawl sina \
+	  -a pages=10 -a refresh=1 -s SINA_ROLL_API_URL=http://feed.mix.sina.com.cn/api/roll/get \
+	  -s LOG_FILE=output/demo.log; rc=$$?; \
+	echo "Demo crawl exit status $$rc (log: output/demo.log)"; \
+	echo "Posts: $$(ls output/posts/*.md 2>/dev/null | wc -l) in $(CURDIR)/output/posts/"; \
+	echo "JSON lines: $(CURDIR)/output/articles.jsonl"; exit $$rc
+
 crawl: venv
 	$(BIN)/scrapy crawl sina
 
