@@ -17,6 +17,14 @@ _SINA_DATE = re.compile(
     r"(?:\.\d+)?\s*(?P<offset>Z|[+-]\d{2}:?\d{2}(?![\d:]))?"
 )
 
+# Mobile pages print '09月28日07:56' without a year; read only when the caller knows the year.
+_MONTH_DAY_TIME = re.compile(
+    r"(?<!\d)(?P<month>\d{1,2})\s*[月/-]\s*(?P<day>\d{1,2})\s*日?\s*"
+    r"(?P<hour>\d{1,2})\s*[:：]\s*(?P<minute>\d{2})(?:\s*[:：]\s*(?P<second>\d{2}))?"
+)
+# Sina URLs carry the publish date: /2022-08-01/doc-..., /g/20091109/....
+_URL_YEAR = re.compile(r"/((?:19|20)\d{2})-?[01]\d-?[0-3]\d/")
+
 
 def _offset(text: str) -> timezone:
     """Turn 'Z', '+08:00' or '+0800' into a fixed offset.
@@ -31,12 +39,12 @@ def _offset(text: str) -> timezone:
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
 
 
-def parse_sina_date(text: str | None) -> datetime | None:
+def parse_sina_date(text: str | None, year: int | None = None) -> datetime | None:
     """Find the first date-time in ``text`` and return it as an aware Asia/Shanghai datetime.
 
     Sina prints Beijing time; a value without an offset is read as Beijing time, one with an
-    offset is converted. Returns None when the text holds no full date and time (a bare
-    '09月28日07:56' without a year is not guessed).
+    offset is converted. A date without a year ('09月28日07:56', mobile pages) is read only
+    when ``year`` is given (the year of the URL); otherwise None, never a guess.
 
     >>> parse_sina_date("2022年08月01日 11:23").isoformat()
     '2022-08-01T11:23:00+08:00'
@@ -54,18 +62,24 @@ def parse_sina_date(text: str | None) -> datetime | None:
     '2018-05-09T12:52:37+08:00'
     >>> parse_sina_date("09月28日07:56") is None
     True
+    >>> parse_sina_date("09月28日07:56", year=2017).isoformat()
+    '2017-09-28T07:56:00+08:00'
+    >>> parse_sina_date("12:30", year=2017) is None
+    True
     >>> parse_sina_date("2019年13月40日 10:00") is None
     True
     """
     if not text:
         return None
     match = _SINA_DATE.search(text)
+    if match is None and year is not None:
+        match = _MONTH_DAY_TIME.search(text)
     if match is None:
         return None
     parts = match.groupdict()
     try:
         naive = datetime(
-            int(parts["year"]),
+            int(parts.get("year") or year),
             int(parts["month"]),
             int(parts["day"]),
             int(parts["hour"]),
@@ -74,9 +88,23 @@ def parse_sina_date(text: str | None) -> datetime | None:
         )
     except ValueError:
         return None
-    if parts["offset"]:
+    if parts.get("offset"):
         return naive.replace(tzinfo=_offset(parts["offset"])).astimezone(SHANGHAI)
     return naive.replace(tzinfo=SHANGHAI)
+
+
+def url_year(url: str) -> int | None:
+    """Return the publish year a Sina URL carries in its date path, if any.
+
+    >>> url_year("https://finance.sina.cn/2022-08-01/detail-imizmscv4399613.d.html")
+    2022
+    >>> url_year("http://finance.sina.com.cn/g/20091109/09006963001.shtml")
+    2009
+    >>> url_year("https://finance.sina.com.cn/china/") is None
+    True
+    """
+    match = _URL_YEAR.search(url)
+    return int(match.group(1)) if match else None
 
 
 def strip_sina_date(text: str) -> str:

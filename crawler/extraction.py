@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from crawler.dates import url_year
 from crawler.loaders import ArticleLoader
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ DATE_SELECTORS = (
     "#pub_date",  # older template: 2009年11月09日13:56
     ".time-source",  # 2014-2016: '2016年05月25日10:10 新浪财经'
     "time.art_time",  # mobile: 2018.05.09 12:52:37
-    "time.weibo_time",  # mobile account pages (often without a year: then skipped)
+    "time.weibo_time",  # mobile: '08月01日 11:23', the year comes from the URL
     "article time",
     "//th[contains(@class, 'f24')]/ancestor::table[1]//td[@align='center']",  # 2005
     "meta[name='weibo: article:create_at']::attr(content)",  # same minute as the page shows
@@ -242,7 +243,12 @@ def parse_article(response: TextResponse) -> ArticleItem:
 
     # selector=response.selector reuses the response's one parse (ItemLoader would build a
     # second Selector from the response otherwise).
-    loader = ArticleLoader(selector=response.selector, response=response, base_url=response.url)
+    loader = ArticleLoader(
+        selector=response.selector,
+        response=response,
+        base_url=response.url,
+        year=url_year(response.url),
+    )
     body = find_body(response)
     if not loader.add_first("title", TITLE_SELECTORS):
         raise NotAnArticle(response.url, "list page" if response.css(LIST_MARKERS) else "no title")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -15,7 +16,6 @@ from crawler.items import ArticleItem
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
-    from datetime import datetime
 
 
 def normalise_space(text: str | None) -> str | None:
@@ -234,6 +234,15 @@ def breadcrumb_label(text: str | None) -> str | None:
     return text
 
 
+def parse_date_in_context(text: str | None, loader_context: dict[str, Any]) -> datetime | None:
+    """Parse a Sina date; a year-less one takes the loader context's ``year`` (from the URL).
+
+    >>> parse_date_in_context("08月01日 11:23", {"year": 2022}).isoformat()
+    '2022-08-01T11:23:00+08:00'
+    """
+    return parse_sina_date(text, year=loader_context.get("year"))
+
+
 class TakeFirstDate:
     """Pick the publish time: the first candidate wins, a later one in the same minute adds seconds.
 
@@ -275,7 +284,7 @@ class ArticleLoader(ItemLoader):
     title_in = MapCompose(html_to_text, strip_title_suffix)
     author_in = MapCompose(html_to_text, clean_source)
     editor_in = MapCompose(html_to_text, clean_editor)
-    date_in = MapCompose(html_to_text, parse_sina_date)
+    date_in = MapCompose(html_to_text, parse_date_in_context)
     date_out = TakeFirstDate()
     body_in = Identity()
     categories_in = MapCompose(html_to_text, breadcrumb_label)

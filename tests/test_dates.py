@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.dates import SHANGHAI, parse_sina_date, strip_sina_date
+from crawler.dates import SHANGHAI, parse_sina_date, strip_sina_date, url_year
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,7 @@ from crawler.dates import SHANGHAI, parse_sina_date, strip_sina_date
         ("2005-08-26 05:39:00", "2005-08-26T05:39:00+08:00"),  # naive meta: Beijing time
         ("2018-12-28 19:55:10", "2018-12-28T19:55:10+08:00"),  # weibo: article:create_at
         ("2018.05.09 12:52:37", "2018-05-09T12:52:37+08:00"),  # mobile time.art_time
-        ("2022-08-01 11:23", "2022-08-01T11:23:00+08:00"),  # mobile time.weibo_time
+        ("2022-08-01 11:23", "2022-08-01T11:23:00+08:00"),
         ("2022-08-0111:23", "2022-08-01T11:23:00+08:00"),  # the same with its tags stripped
         ("2022年8月1日 9:05", "2022-08-01T09:05:00+08:00"),
         ("2022年08月01日 11：23", "2022-08-01T11:23:00+08:00"),  # full-width colon
@@ -57,3 +57,20 @@ def test_dst_free_zone_keeps_plus_eight_in_summer_and_winter():
 def test_strip_sina_date_leaves_the_source():
     assert strip_sina_date("2016年05月25日10:10 新浪财经").strip() == "新浪财经"
     assert strip_sina_date("新浪财经") == "新浪财经"
+
+
+@pytest.mark.parametrize(
+    ("text", "year", "iso"),
+    [
+        ("08月01日11:23", 2022, "2022-08-01T11:23:00+08:00"),  # mobile time.weibo_time
+        ("09月28日 07:56", 2017, "2017-09-28T07:56:00+08:00"),
+        ("2016年05月25日10:10", 2017, "2016-05-25T10:10:00+08:00"),  # a full date keeps its year
+    ],
+)
+def test_year_less_mobile_time_uses_the_given_year(text, year, iso):
+    assert parse_sina_date(text, year=year).isoformat() == iso
+
+
+def test_url_year():
+    assert url_year("https://finance.sina.com.cn/roll/2018-12-28/doc-ihqfskcn2160999.shtml") == 2018
+    assert url_year("https://finance.sina.cn/article?id=1") is None

@@ -283,3 +283,29 @@ def test_2005_page_wrapped_in_a_corpus_record_decodes_as_gb18030():
     assert response.text.startswith('<text id="http://chanye.finance.sina.com.cn/')
     assert response.encoding == "gb18030"
     assert parsed("old-2005-chanye-finance-244339").author == "理财周刊"
+
+
+def test_mobile_year_less_time_takes_the_year_from_the_url():
+    html = """<html><head>
+    <meta property="article:published_time" content="2022-08-01T18:02:11+08:00"></head><body>
+    <article class="art_box"><h1 class="art_tit_h1">标题</h1>
+    <figure class="weibo_info"><figcaption class="weibo_detail"><h2 class="weibo_user">证券时报</h2>
+    <time class="weibo_time"><span class="weibo_time_day">08月01日</span>11:23</time></figcaption>
+    </figure><section class="art_pic_card art_content"><p class="art_p">正文</p></section>
+    </article></body></html>"""
+    url = "https://finance.sina.cn/2022-08-01/detail-imizmscv4399613.d.html"
+    item = parse_article(tiny(url, html))
+    assert item.date.isoformat() == "2022-08-01T11:23:00+08:00"
+    assert (item.author, item.title, item.channel) == ("证券时报", "标题", "财经")
+    # Without a date in the URL the year-less time is not guessed; the meta decides.
+    item = parse_article(tiny("https://finance.sina.cn/article?id=1", html))
+    assert item.date.isoformat() == "2022-08-01T18:02:11+08:00"
+
+
+def test_gb_bytes_without_any_declaration_still_decode():
+    raw = (FIXTURES / "old-gb2312-ent-13562762964" / "page.html").read_bytes()
+    response = HtmlResponse(
+        url="http://ent.sina.com.cn/y/2009-11-09/13562762964.shtml",
+        body=raw.replace(b"charset=gb2312", b""),
+    )
+    assert parse_article(response).title == "阿里郎全新力作《兰花指》单曲成红歌(图)"
