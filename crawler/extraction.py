@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from crawler.items import ArticleItem
 
 # Ordered fallback tables, one line per layout; the first query that yields a value wins.
-# A query is CSS, or XPath when it starts with '/', '(' or './'.
+# A query is CSS, or XPath when it starts with '/', '(', './' or an XPath function.
 TITLE_SELECTORS = (
     "h1.main-title",  # modern finance/news (2017-)
     "h1#artibodyTitle",  # 2009-2016 finance, older CMS template
@@ -27,9 +27,9 @@ TITLE_SELECTORS = (
     "title",  # '<headline>|tags_频道_新浪网', suffix stripped by the loader
 )
 
-# Publish time: every candidate is collected in this order; the first one wins and a later
-# one in the same minute only adds the seconds (see loaders.TakeFirstDate).
-DATE_SELECTORS = (
+# Publish time: the first visible date line found, then every meta candidate; the visible one
+# wins and a meta of the same minute only adds the seconds (see loaders.TakeFirstDate).
+VISIBLE_DATE_SELECTORS = (
     ".date-source .date",  # modern: <span class="date">2018年12月28日 19:55</span>
     "#pub_date",  # older template: 2009年11月09日13:56
     ".time-source",  # 2014-2016: '2016年05月25日10:10 新浪财经'
@@ -37,6 +37,8 @@ DATE_SELECTORS = (
     "time.weibo_time",  # mobile: '08月01日 11:23', the year comes from the URL
     "article time",
     "//th[contains(@class, 'f24')]/ancestor::table[1]//td[@align='center']",  # 2005
+)
+META_DATE_SELECTORS = (
     "meta[name='weibo: article:create_at']::attr(content)",  # same minute as the page shows
     "meta[property='article:published_time']::attr(content)",
     "meta[name='publishdate']::attr(content)",
@@ -117,15 +119,17 @@ NOT_ARTICLE_URLS = (
     (re.compile(r"^https?://(?:[\w-]+\.)*slide\.[\w.]*sina\.(?:com\.)?cn/"), "slide show"),
     (re.compile(r"^https?://[^/]+(?:/[^?#]*)?/(?:index[^/?#]*)?(?:[?#].*)?$"), "list page"),
 )
-NOT_ARTICLE_MARKERS = (
+NOT_ARTICLE_TYPES = (
     ("meta[property='og:type'][content*='video']", "video page"),
     ("meta[property='og:type'][content*='gallery']", "slide show"),
+)
+# Page markup that names what a page is; only consulted once it turned out to have no article
+# title or body, since article pages carry players and related-news lists too.
+NOT_ARTICLE_MARKERS = (
     ("#videoPlayerBox, .video-detail-player", "video page"),
     ("#eData, #slide_pic", "slide show"),
+    ("ul.list_009, #d_list, .d_list_txt, .feed-card-list, ul.list_12", "list page"),
 )
-# Roll/list markup; only consulted once a page turned out to have no article title or body,
-# since article pages carry related-news lists too.
-LIST_MARKERS = "ul.list_009, #d_list, .d_list_txt, .feed-card-list, ul.list_12"
 ERROR_TITLES = re.compile(r"^\s*(?:404|页面没有找到|页面不存在|您访问的页面不存在|Not Found|Error)")
 
 # Readable section names for Sina URL path segments, used when a page has no breadcrumb.
@@ -211,13 +215,21 @@ def not_article_reason(response: TextResponse) -> str | None:
     for pattern, reason in NOT_ARTICLE_URLS:
         if pattern.match(response.url):
             return reason
-    for css, reason in NOT_ARTICLE_MARKERS:
+    for css, reason in NOT_ARTICLE_TYPES:
         if response.css(css):
             return reason
     page_title = response.xpath("normalize-space(//title)").get() or ""
     if ERROR_TITLES.match(page_title):
         return "error page"
     return None
+
+
+def missing_part_reason(response: TextResponse, missing: str) -> str:
+    """Name a page that lacks an article title or body: by its markup, else by what is missing."""
+    for css, reason in NOT_ARTICLE_MARKERS:
+        if response.css(css):
+            return reason
+    return missing
 
 
 def find_body(response: TextResponse) -> Selector | None:
@@ -231,8 +243,11 @@ def find_body(response: TextResponse) -> Selector | None:
 
 def has_text(container: Selector) -> bool:
     """Tell whether the container holds visible text (scripts and styles do not count)."""
-    texts = container.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall()
-    return any(text.strip() for text in texts)
+    # [1] lets libxml2 stop at the first hit instead of collecting every text node.
+    first = container.xpath(
+        "(.//text()[normalize-space()][not(parent::script or parent::style)])[1]"
+    )
+    return bool(first)
 
 
 def parse_article(response: TextResponse) -> ArticleItem:
@@ -251,20 +266,17 @@ def parse_article(response: TextResponse) -> ArticleItem:
     )
     body = find_body(response)
     if not loader.add_first("title", TITLE_SELECTORS):
-        raise NotAnArticle(response.url, "list page" if response.css(LIST_MARKERS) else "no title")
+        raise NotAnArticle(response.url, missing_part_reason(response, "no title"))
     if body is None or not has_text(body):
-        raise NotAnArticle(response.url, "list page" if response.css(LIST_MARKERS) else "no body")
+        raise NotAnArticle(response.url, missing_part_reason(response, "no body"))
 
     loader.add_value("url", response.url)
     loader.add_value("body", body.get())
     loader.add_value("doc_id", response.url)
     if not loader.get_collected_values("doc_id"):
         loader.add_first("doc_id", DOC_ID_SELECTORS)
-    for query in DATE_SELECTORS:
-        if query.startswith(("/", "substring")):
-            loader.add_xpath("date", query)
-        else:
-            loader.add_css("date", query)
+    loader.add_first("date", VISIBLE_DATE_SELECTORS)
+    loader.add_all("date", META_DATE_SELECTORS)
     site = site_name(response.url)
     if not loader.add_first("author", AUTHOR_SELECTORS):
         loader.add_value("author", site)

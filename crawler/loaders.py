@@ -272,6 +272,9 @@ class TakeFirstDate:
         return first
 
 
+_XPATH_STARTS = ("/", "(", "./", "substring", "normalize-space", "string(")
+
+
 class ArticleLoader(ItemLoader):
     """Loads an ArticleItem; every field takes the first non-empty value unless it is a list."""
 
@@ -294,16 +297,26 @@ class ArticleLoader(ItemLoader):
     headimg_in = MapCompose(absolute_image_url)
     channel_in = MapCompose(html_to_text)
 
-    def add_first(self, field_name: str, queries: Iterable[str]) -> bool:
-        """Add values from the first query (CSS, or XPath when it starts with '/' or '(') that yields any.
+    def add_query(self, field_name: str, query: str) -> None:
+        """Add the values of one query: XPath when it looks like XPath, CSS otherwise."""
+        if query.startswith(_XPATH_STARTS):
+            self.add_xpath(field_name, query)
+        else:
+            self.add_css(field_name, query)
 
-        Later queries are not evaluated, so an ordered fallback table costs one hit.
+    def add_first(self, field_name: str, queries: Iterable[str]) -> bool:
+        """Add values from the first query that yields any; return whether one did.
+
+        Later queries are not evaluated, so an ordered fallback table costs one hit. Call it
+        on a field that has no values yet.
         """
         for query in queries:
-            if query.startswith(("/", "(", "./")):
-                self.add_xpath(field_name, query)
-            else:
-                self.add_css(field_name, query)
+            self.add_query(field_name, query)
             if self.get_collected_values(field_name):
                 return True
         return False
+
+    def add_all(self, field_name: str, queries: Iterable[str]) -> None:
+        """Add the values of every query, in order."""
+        for query in queries:
+            self.add_query(field_name, query)
