@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -337,3 +341,87 @@ def test_jobdir_run_completes_and_records_state(standin, tmp_path):
     assert len(result.items) == 3
     assert (jobdir / "requests.seen").exists()
     assert result.stat("finish_reason") == "finished"
+
+
+def readme_crontab_line() -> str:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```crontab\n(.+?)\n```", readme, re.DOTALL)
+    assert block, "README has no crontab block"
+    return block.group(1).strip()
+
+
+def run_cron_line(standin, tmp_path) -> subprocess.CompletedProcess:
+    """Run the README's crontab command the way cron does: /bin/sh, bare environment."""
+    line = readme_crontab_line()
+    command = line.split(None, 5)[5]  # drop the five schedule fields
+    overrides = " ".join(
+        f"-s {shlex.quote(s)}"
+        for s in (
+            f"SINA_ROLL_API_URL={standin.roll_api_url}",
+            f"CRAWL_STATE_DIR={tmp_path / 'state'}",
+            f"MARKDOWN_POSTS_DIR={tmp_path / 'posts'}",
+            "FEEDS=" + json.dumps({str(tmp_path / "items.jsonl"): {"format": "jsonlines"}}),
+        )
+    )
+    command = command.replace("/srv/sina-finance-crawler", shlex.quote(str(PROJECT_ROOT)), 1)
+    command = command.replace("crawl sina", f"crawl sina {overrides}", 1)
+    command = command.replace("output/crawl.log", str(tmp_path / "crawl.log"), 1)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SHELL": "/bin/sh"}
+    env["http_proxy"] = standin.url  # the stand-in plays Sina; a real crontab has no proxy
+    return subprocess.run(
+        ["/bin/sh", "-c", command],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_readme_crontab_line(standin, tmp_path):
+    assert readme_crontab_line().startswith("*/10 * * * * cd /srv/sina-finance-crawler && ")
+    standin.add_entries(URLS[:2], start=T0)
+    good = run_cron_line(standin, tmp_path)
+    assert (good.returncode, good.stdout, good.stderr) == (0, "", "")  # cron mails nothing
+    log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
+    assert "Crawl summary: 2 saved, 0 failed" in log
+    assert len(list((tmp_path / "posts").glob("*.md"))) == 2
+
+    standin.set_roll_fault(1, reset=True)
+    bad = run_cron_line(standin, tmp_path)
+    assert bad.stdout == "sina crawl failed with exit status 1; see output/crawl.log\n"
+    assert "Crawl failed: roll API unreachable" in (tmp_path / "crawl.log").read_text("utf-8")
+
+
+def test_jobdir_backfill_pauses_and_resumes(standin, tmp_path):
+    urls = URLS[:6]
+    standin.add_entries(urls, start=T0)
+    for url in urls[1:]:
+        standin.set_fault(url, delay=1.5)
+    jobdir = tmp_path / "job"
+    args = [
+        sys.executable, "-m", "scrapy", "crawl", "sina", "-a", "pages=5",
+        "-s", f"JOBDIR={jobdir}",
+        "-s", f"SINA_ROLL_API_URL={standin.roll_api_url}",
+        "-s", f"CRAWL_STATE_DIR={tmp_path / 'state'}",
+        "-s", f"MARKDOWN_POSTS_DIR={tmp_path / 'posts'}",
+        "-s", "FEEDS={}", "-s", "CONCURRENT_REQUESTS=1", "-s", "AUTOTHROTTLE_ENABLED=False",
+    ]  # fmt: skip
+    env = {**os.environ, "http_proxy": standin.url, "no_proxy": ""}
+    proc = subprocess.Popen(
+        args, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while len(list((tmp_path / "posts").glob("*.md"))) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # one Ctrl-C: finish in-flight requests, keep the queue
+    assert proc.wait(60) == 1  # cut short: not a finished crawl
+    paused = len(list((tmp_path / "posts").glob("*.md")))
+    assert 1 <= paused < 6
+    for url in urls:
+        standin.set_fault(url)
+    result = run_crawl(standin, tmp_path, "-a", "pages=5", "-s", f"JOBDIR={jobdir}", name="resume")
+    assert result.returncode == 0, result.log
+    assert len(result.items) == 6 - paused
+    assert len(list((tmp_path / "posts").glob("*.md"))) == 6
+    assert all(n == 1 for n in standin.article_hits().values())  # nothing fetched twice
