@@ -60,6 +60,18 @@ class ArticleState(Protocol):
         ...
 
 
+class SkipMemory(Protocol):
+    """Optional extra of a store: pages known not to be articles (videos, lists), not refetched."""
+
+    def is_skipped(self, key: str) -> bool:
+        """Tell whether the page with this key was found not to be an article."""
+        ...
+
+    def mark_skipped(self, key: str, url: str, reason: str) -> None:
+        """Record that the page is not an article, and why."""
+        ...
+
+
 class SQLiteState:
     """ArticleState in one SQLite file (standard library; safe to share between processes)."""
 
@@ -72,6 +84,10 @@ class SQLiteState:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS saved ("
             " key TEXT PRIMARY KEY, url TEXT NOT NULL, title TEXT, saved_at REAL NOT NULL)"
+        )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS skipped ("
+            " key TEXT PRIMARY KEY, url TEXT NOT NULL, reason TEXT, skipped_at REAL NOT NULL)"
         )
 
     @classmethod
@@ -91,6 +107,18 @@ class SQLiteState:
             " ON CONFLICT(key) DO UPDATE SET url = excluded.url, title = excluded.title,"
             " saved_at = excluded.saved_at",
             (key, url, title, time.time()),
+        )
+
+    def is_skipped(self, key: str) -> bool:
+        """Tell whether the page with this key was found not to be an article."""
+        row = self._db.execute("SELECT 1 FROM skipped WHERE key = ?", (key,)).fetchone()
+        return row is not None
+
+    def mark_skipped(self, key: str, url: str, reason: str) -> None:
+        """Record that the page is not an article (a video, a list...), and why."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO skipped (key, url, reason, skipped_at) VALUES (?, ?, ?, ?)",
+            (key, url, reason, time.time()),
         )
 
     def count(self) -> int:

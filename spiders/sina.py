@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 ROLL_PRIORITY = 10
 ROLL_HEADERS = {"Referer": ROLL_REFERER, "Accept": "application/json, text/plain, */*"}
 _CHANNEL_NAMES = {c.lid: c.name for c in CHANNELS}
+# NotAnArticle reasons that may change on a later fetch (a broken or changed page, a layout our
+# selectors miss); any other reason names a page type (video, list, gallery) that stays so.
+RETRYABLE_REASONS = frozenset({"error page", "no title", "no body", "no date"})
 
 
 class SinaSpider(scrapy.Spider):
@@ -121,9 +124,14 @@ class SinaSpider(scrapy.Spider):
             stats.inc_value("discovery/duplicate")
             return
         self._seen.add(key)
-        if not self.args.refresh and self.article_state and self.article_state.is_saved(key):
-            stats.inc_value("discovery/already_saved")
-            return
+        if not self.args.refresh and self.article_state is not None:
+            if self.article_state.is_saved(key):
+                stats.inc_value("discovery/already_saved")
+                return
+            is_skipped = getattr(self.article_state, "is_skipped", None)
+            if is_skipped is not None and is_skipped(key):
+                stats.inc_value("discovery/not_article")
+                return
         stats.inc_value("discovery/new")
         yield self.article_request(url, channel, channel_wins=channel_wins)
 
@@ -188,6 +196,7 @@ class SinaSpider(scrapy.Spider):
             item = parse_article(response)
         except NotAnArticle as exc:
             self.article_failed(exc.url, exc.reason)
+            self.remember_not_article(response.request.url if response.request else exc.url, exc)
             return
         if channel and (channel_wins or not item.channel):
             item.channel = channel
@@ -199,6 +208,14 @@ class SinaSpider(scrapy.Spider):
         self.logger.warning("Dropped %s: %s", url, reason)
         self.crawler.stats.inc_value("articles/dropped")
         self.crawler.signals.send_catch_log(health.article_failed, url=url, reason=reason)
+
+    def remember_not_article(self, url: str, exc: NotAnArticle) -> None:
+        """Record a page that will never be an article, so discovery does not fetch it again."""
+        mark = getattr(self.article_state, "mark_skipped", None)
+        if mark is None or exc.reason in RETRYABLE_REASONS:
+            return
+        mark(canonical_key(url), url, exc.reason)
+        self.crawler.stats.inc_value("state/not_article")
 
     def article_error(self, failure: Failure) -> None:
         self.article_failed(failure.request.url, describe_failure(failure))

@@ -425,3 +425,29 @@ def test_jobdir_backfill_pauses_and_resumes(standin, tmp_path):
     assert len(result.items) == 6 - paused
     assert len(list((tmp_path / "posts").glob("*.md"))) == 6
     assert all(n == 1 for n in standin.article_hits().values())  # nothing fetched twice
+
+
+def test_pages_that_are_no_articles_are_not_fetched_again(standin, tmp_path):
+    video = "http://video.sina.com.cn/p/finance/2022-08-15/detail-imizmscv5123456.d.html"
+    listing = "http://finance.sina.com.cn/roll/index.d.html?cid=56588&page=1"
+    error = "http://finance.sina.com.cn/china/2022-08-01/doc-imizmscv0000000.shtml"
+    standin.add_entries([*URLS[:3], video, listing, error], start=T0)
+    first = run_crawl(standin, tmp_path, "-a", "pages=2", name="first")
+    assert first.returncode == 0, first.log  # 3 of 6 failed: not more than half
+    assert titles_by_key(first.items) == expected(URLS[:3])
+    assert f"Dropped {video}: video page" in first.log
+    assert f"Dropped {listing}: list page" in first.log
+    assert f"Dropped {error}: error page" in first.log
+    assert first.stat("state/not_article") == 2
+
+    again = run_crawl(standin, tmp_path, "-a", "pages=2", name="again")
+    assert again.items == []
+    assert again.stat("discovery/not_article") == 2
+    # A video or list stays one; an error page may be fixed, so it is tried again.
+    hits = standin.article_hits()
+    assert {k: hits[page_key(u)] for k, u in (("v", video), ("l", listing), ("e", error))} == {
+        "v": 1,
+        "l": 1,
+        "e": 2,
+    }
+    assert all(hits[page_key(u)] == 1 for u in URLS[:3])

@@ -124,3 +124,14 @@ def test_pipeline_not_configured_without_state_dir():
 
     with pytest.raises(NotConfigured):
         MarkSavedPipeline.from_crawler(get_crawler(settings_dict={"CRAWL_STATE_DIR": ""}))
+
+
+def test_skipped_pages_are_remembered_apart_from_saved_ones(tmp_path):
+    state = SQLiteState(tmp_path / "s.db")
+    state.mark_skipped(
+        "video.sina.com.cn/p/1.html", "http://video.sina.com.cn/p/1.html", "video page"
+    )
+    assert state.is_skipped("video.sina.com.cn/p/1.html")
+    assert not state.is_saved("video.sina.com.cn/p/1.html")
+    assert state.count() == 0
+    state.close()
