@@ -72,6 +72,7 @@ BODY_SELECTORS = (
     "#article",  # modern news
     "section.art_content",  # mobile
     ".art_content",
+    "article.art_box",
     "div.article",
     "#articleContent",
     "td.l17 td.l17",  # 2005: the inner cell holds the paragraphs
@@ -105,10 +106,11 @@ OG_IMAGE_SELECTORS = (
     "meta[name='og:image']::attr(content)",
 )
 
-# Images in the body that are not the article's: video posters, and the 画中画 (NEWSZW_HZH)
-# ad slot that pre-2012 pages inline between paragraphs.
+# Images in the body that are not the article's: video posters, the follow-us QR block, and
+# the 画中画 (NEWSZW_HZH) ad slot that pre-2012 pages inline between paragraphs.
 BODY_IMAGES_XPATH = (
-    ".//img[not(ancestor::*[contains(@class, 'video') or contains(@id, 'video')])]"
+    ".//img[not(ancestor::*[contains(@class, 'video') or contains(@id, 'video')"
+    " or contains(@class, 'appendQr') or contains(@class, 'qrcode')])]"
     "[not(ancestor::table[preceding::comment()[1][contains(., 'HZH_BEGIN')]])]"
 )
 

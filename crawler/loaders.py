@@ -98,6 +98,7 @@ def clean_source(text: str | None) -> str | None:
     return (bracketed.group(1).strip() if bracketed else text) or None
 
 
+_MAX_EDITOR_CHARS = 20
 _EDITOR_LABEL = re.compile(r"^.*?责任编辑\s*[:：]?\s*")
 # Sina appends the editor's staff code ('支全明 SF099', '余蓉_WH07'); it is not part of the name.
 _STAFF_CODE = re.compile(r"(?<=\S)[\s_]+[A-Za-z]{1,5}\d{2,}$")
@@ -114,10 +115,14 @@ def clean_editor(text: str | None) -> str | None:
     'zyk'
     >>> clean_editor("相关阅读") is None
     True
+    >>> clean_editor("责任编辑：" + "正文" * 20) is None
+    True
     """
     if not text or "责任编辑" not in text:
         return None
-    return normalise_space(_STAFF_CODE.sub("", _EDITOR_LABEL.sub("", text)))
+    name = normalise_space(_STAFF_CODE.sub("", _EDITOR_LABEL.sub("", text)))
+    # A long remainder means the label sat inside a paragraph of text, not an editor line.
+    return name if name and len(name) <= _MAX_EDITOR_CHARS else None
 
 
 # Sina's URL form of a CMS id: doc-<id>.shtml (PC), detail-<id>.d.html (mobile).

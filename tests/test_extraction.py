@@ -214,6 +214,14 @@ def test_headimg_skips_quote_charts_and_video_posters():
     assert minimal(body).headimg == "https://finance.sina.com.cn/photo/real.jpg"
 
 
+def test_headimg_skips_the_follow_us_qr_block():
+    body = (
+        '<p>正文</p><div class="appendQr_wrap"><img src="https://n.sinaimg.cn/finance/qr.png">'
+        '</div><img src="//n.sinaimg.cn/finance/photo.jpg">'
+    )
+    assert minimal(body).headimg == "https://n.sinaimg.cn/finance/photo.jpg"
+
+
 def test_headimg_falls_back_to_og_image_made_absolute():
     assert minimal().headimg == "https://n.sinaimg.cn/finance/og.jpg"
 
