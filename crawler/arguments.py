@@ -184,6 +184,8 @@ def parse_arguments(args: dict[str, str]) -> SpiderArguments:
 
     >>> parse_arguments({"pages": "2", "since": "2024-05-01"}).pages
     2
+    >>> parse_arguments({"feeds": "http://rss.sina.com.cn/a.xml"}).channels
+    []
     >>> parse_arguments({"page": "2"})
     Traceback (most recent call last):
     ...
@@ -197,7 +199,10 @@ def parse_arguments(args: dict[str, str]) -> SpiderArguments:
         urls = list(dict.fromkeys(urls + read_urls_file(args["urls_file"])))
     parsed = SpiderArguments(
         urls=urls,
-        channels=parse_lids(args.get("lids", "")),
+        # Feeds alone mean feeds only; the default channel joins only when nothing was asked.
+        channels=parse_lids(args.get("lids", ""))
+        if args.get("lids") or not args.get("feeds")
+        else [],
         pages=parse_pages(args["pages"]) if "pages" in args else DEFAULT_PAGES,
         since=parse_when(args["since"]) if args.get("since") else None,
         until=parse_when(args["until"], name="until", end_of_day=True)

@@ -297,6 +297,7 @@ def test_opml_directory_and_rss_feed(standin, tmp_path):
     # The OPML, its 167 feeds (166 of them 404 here, each logged), and the two articles.
     assert sum(hits.values()) == 1 + 167 + 2
     assert result.stat("feeds/failed") == 166
+    assert standin.roll_hits() == []  # feeds alone: no roll channel unless lids= is given
 
 
 @pytest.mark.parametrize(
