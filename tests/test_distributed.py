@@ -287,8 +287,8 @@ class _PageHandler(BaseHTTPRequestHandler):
         n = int(self.path.rsplit("/", 1)[1])
         links = "".join(f'<a href="/page/{c}">{c}</a>' for c in (2 * n + 2, 2 * n + 3) if c < PAGES)
         body = f"<html><body><h1>{n}</h1>{links}</body></html>".encode()
-        # Slow enough (30 x 0.25 s) to outlast the 5 s engine heartbeat at which a worker whose
-        # start requests were all filtered looks at the shared queue again.
+        # Slow enough (30 x 0.25 s) that the worker whose start requests were all filtered
+        # wakes up (once a second) while there is still work to share.
         time.sleep(0.25)
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -32,8 +32,8 @@ def site() -> StandIn:
     pages = load_fixture_pages()
     standin = StandIn(roll_cap=5, pages={page_key(u): pages[SAMPLE] for u in URLS})
     standin.add_entries(URLS, start=T0)
-    # Slow roll pages (9 of them, read one after another) make the crawl outlast the 5 s engine
-    # heartbeat at which a worker whose start request was filtered looks at the queue again.
+    # Slow roll pages (9 of them, read one after another) stretch the crawl over several
+    # seconds, so the worker whose start request was filtered gets a share of the articles.
     for page in range(1, 10):
         standin.set_roll_fault(page, delay=0.8)
     for url in URLS:

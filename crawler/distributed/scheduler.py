@@ -12,6 +12,7 @@ What 0.9.1 gets wrong on Scrapy 2.19, and the only things changed here:
   in-flight requests of a worker whose lease ran out go back into the queue (at least once).
 - `SCHEDULER_IDLE_BEFORE_CLOSE` blocks the reactor in BRPOP and is ignored by the priority
   queue; the add-on keeps it at 0 and `crawler.distributed.idle.RedisIdleCloser` does the exit.
+  Instead of blocking, the scheduler looks at the queue every second and wakes an idle engine.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ end
 redis.call('DEL', KEYS[2])
 return n
 """
+
+
+# Seconds between looks at the shared queue while this worker may be idle.
+WAKE_INTERVAL = 1.0
 
 
 def default_worker_id() -> str:
@@ -129,6 +134,8 @@ class RedisScheduler(Scheduler):
         self._requeue_dead_workers()
         self._ticker = create_looping_call(self._tick)
         self._ticker.start(self.lease_seconds / 3, now=False)
+        self._waker = create_looping_call(self._wake_engine)
+        self._waker.start(WAKE_INTERVAL, now=False)
         logger.info(
             "Distributed worker %s on queue %s (lease %ss)",
             self.worker_id,
@@ -138,8 +145,9 @@ class RedisScheduler(Scheduler):
 
     def close(self, reason: str) -> None:
         """Hand back anything still in flight, drop the lease, keep the shared queue."""
-        if self._ticker.running:
-            self._ticker.stop()
+        for loop in (self._ticker, self._waker):
+            if loop.running:
+                loop.stop()
         self._settle()
         if self._popped:
             # A forced shutdown left requests unfinished: put them back for the others now
@@ -194,6 +202,14 @@ class RedisScheduler(Scheduler):
         self._renew_lease()
         self._settle()
         self._requeue_dead_workers()
+
+    def _wake_engine(self) -> None:
+        # An idle engine only asks the scheduler again at its 5 s heartbeat; requests other
+        # workers push meanwhile would wait. Nudging its private next-call is cheap (no-op
+        # when already scheduled) and lets an idle worker join within a second.
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None and slot.closing is None and len(self.queue):
+            slot.nextcall.schedule()
 
     def _renew_lease(self) -> None:
         self.server.set(self.lease_key, self.worker_id, ex=self.lease_seconds)
