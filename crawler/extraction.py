@@ -147,7 +147,12 @@ NOT_ARTICLE_MARKERS = (
     ("#eData, #slide_pic", "slide show"),
     ("ul.list_009, #d_list, .d_list_txt, .feed-card-list, ul.list_12", "list page"),
 )
-ERROR_TITLES = re.compile(r"^\s*(?:404|页面没有找到|页面不存在|您访问的页面不存在|Not Found|Error)")
+# A whole <title> (optionally '- 新浪网'-style suffixed) that names an error; '404名员工' is news.
+ERROR_TITLES = re.compile(
+    r"^(?:404(?:\s*Not Found)?|页面没有找到|页面不存在|您访问的页面不存在|Not Found|Error)"
+    r"(?:\s*[-_|].*)?$",
+    re.IGNORECASE,
+)
 
 # Readable section names for Sina URL path segments, used when a page has no breadcrumb.
 CHANNEL_PATHS = {
@@ -225,6 +230,17 @@ def url_channel(*paths: str) -> str | None:
     return None
 
 
+def fallback_channel(response: TextResponse, site: str) -> str:
+    """Name the channel of a page without a breadcrumb: URL path section, else the site."""
+    urlpath = response.xpath("//meta[@name='sudameta'][starts-with(@content, 'urlpath:')]")
+    urlpath_text = urlpath.attrib.get("content", "")[len("urlpath:") :].split(";")[0]
+    found = url_channel(urlpath_text, urlsplit(response.url).path)
+    if found:
+        return found
+    # '新浪科技' -> '科技'; the bare '新浪网' stays whole.
+    return site if site == DEFAULT_SITE_NAME else site.removeprefix("新浪")
+
+
 def not_article_reason(response: TextResponse) -> str | None:
     """Say why this page is not an article, or return None when it may be one."""
     if response.status >= 400:
@@ -236,7 +252,7 @@ def not_article_reason(response: TextResponse) -> str | None:
         if response.css(css):
             return reason
     page_title = response.xpath("normalize-space(//title)").get() or ""
-    if ERROR_TITLES.match(page_title):
+    if ERROR_TITLES.match(page_title.strip()):
         return "error page"
     return None
 
@@ -310,20 +326,14 @@ def parse_article(response: TextResponse) -> ArticleItem:
 
     loader.add_first("categories", BREADCRUMB_SELECTORS)
     categories = loader.get_collected_values("categories")
-    if categories:
-        channel = categories[-1]
-    else:
-        urlpath = response.xpath("//meta[@name='sudameta'][starts-with(@content, 'urlpath:')]")
-        urlpath_text = urlpath.attrib.get("content", "")[len("urlpath:") :].split(";")[0]
-        channel = url_channel(urlpath_text, urlsplit(response.url).path) or site.removeprefix(
-            "新浪"
-        )
-        loader.add_value("categories", channel)
+    channel = categories[-1] if categories else fallback_channel(response, site)
     loader.add_value("channel", channel)
 
     item = loader.load_item()
     if item.date is None:
         raise NotAnArticle(response.url, "no date")
+    # Set on the item, not through the loader: the breadcrumb filter would drop '新浪网'.
+    item.categories = item.categories or [channel]
     # Pre-2012 pages filled the keywords meta with the headline itself.
     item.keywords = [word for word in item.keywords or [] if word != item.title]
     return item

@@ -182,6 +182,30 @@ def test_not_an_article(url, html, reason):
     assert (raised.value.reason, raised.value.url) == (reason, url)
 
 
+@pytest.mark.parametrize(
+    "title", ["页面没有找到", "404 Not Found", "404", "页面不存在 - 新浪网", "Error"]
+)
+def test_error_titles(title):
+    html = f"<title>{title}</title><h1 class='main-title'>x</h1><div id='artibody'><p>y</p></div>"
+    with pytest.raises(NotAnArticle, match="^error page: "):
+        parse_article(tiny(ARTICLE_URL, html))
+
+
+def test_news_about_404_is_not_an_error_page():
+    html = MINIMAL.format(meta="<title>404名员工被裁_新浪财经_新浪网</title>", body="<p>正文</p>")
+    assert parse_article(tiny(ARTICLE_URL, html)).title == "标题"
+
+
+def test_channel_of_last_resort_is_the_site():
+    html = MINIMAL.format(meta="", body="<p>正文</p>")
+    item = parse_article(tiny("https://k.sina.com.cn/article_1_2022-08-01.html", html))
+    assert (item.channel, item.categories, item.author) == ("新浪网", ["新浪网"], "新浪网")
+    item = parse_article(
+        tiny("https://finance.sina.com.cn/stock/2022-08-01/doc-iab1234567.shtml", html)
+    )
+    assert (item.channel, item.categories, item.author) == ("股票", ["股票"], "新浪财经")
+
+
 def test_http_error_status_is_an_error_page():
     with pytest.raises(NotAnArticle, match="^error page: "):
         parse_article(tiny(ARTICLE_URL, "<h1 class='main-title'>x</h1>", status=500))
