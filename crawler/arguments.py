@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 from crawler.channels import Channel, UnknownChannel, default_channels, resolve_channels
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-DEFAULT_PAGES = 3
+# A roll page is one small request; ten pages are Sina's 500 newest entries, so a run after some
+# downtime still catches up. Entries already saved cost nothing but their line in the roll.
+DEFAULT_PAGES = 10
 
 
 class ArgumentError(ValueError):

@@ -97,7 +97,7 @@ def test_defaults():
     args = parse_arguments({})
     assert not args.explicit
     assert [c.lid for c in args.channels] == [2519]
-    assert args.pages == DEFAULT_PAGES == 3
+    assert args.pages == DEFAULT_PAGES == 10
     assert (args.since, args.until, args.feeds, args.refresh) == (None, None, [], False)
 
 
