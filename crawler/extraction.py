@@ -214,17 +214,19 @@ def site_name(url: str) -> str:
 
 
 def url_channel(*paths: str) -> str | None:
-    """Return the readable channel of the first known path segment among ``paths``.
+    """Return the channel of the first path that names one; the deepest known segment wins.
 
     >>> url_channel("chanjing/gsnews/")
     '产经'
-    >>> url_channel("/roll/2018-12-28/doc-ihqfskcn2160999.shtml", "/money/forex/x.shtml")
-    '理财'
+    >>> url_channel("stock/usstock/")
+    '美股'
+    >>> url_channel("/roll/2018-12-28/doc-ihqfskcn2160999.shtml", "/money/forex/forexroll/x.shtml")
+    '外汇'
     >>> url_channel("/c/2024-05-10/doc-inausehc2630922.shtml") is None
     True
     """
     for path in paths:
-        for segment in path.split("/"):
+        for segment in reversed(path.split("/")):
             if segment in CHANNEL_PATHS:
                 return CHANNEL_PATHS[segment]
     return None
