@@ -341,3 +341,15 @@ def test_gb_bytes_without_any_declaration_still_decode():
         body=raw.replace(b"charset=gb2312", b""),
     )
     assert parse_article(response).title == "阿里郎全新力作《兰花指》单曲成红歌(图)"
+
+
+def test_parse_article_is_safe_from_worker_threads():
+    """The spider will call parse_article from a thread pool: same results as one at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    work = ARTICLES * 3
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        items = list(pool.map(lambda case: parse_article(load_response(case)), work))
+    assert [(i.url, i.title, i.date, i.author) for i in items] == [
+        (p.url, p.title, p.date, p.author) for p in map(parsed, work)
+    ]
