@@ -93,8 +93,16 @@ class StandIn:
       {"roll": "nonzero"}        roll pages only: JSON with status code 1
     """
 
-    def __init__(self, *, roll_cap: int = 50, pages: dict[str, Page] | None = None):
+    def __init__(
+        self,
+        *,
+        roll_cap: int = 50,
+        pages: dict[str, Page] | None = None,
+        require_referer: bool = True,
+    ):
         self.roll_cap = roll_cap
+        # Like Sina: roll API calls without a sina.com.cn Referer get 403.
+        self.require_referer = require_referer
         self.pages = load_fixture_pages() if pages is None else pages
         self.roll: list[dict[str, Any]] = []
         self.faults: dict[str, dict[str, Any]] = {}
@@ -247,6 +255,10 @@ class StandInHandler(BaseHTTPRequestHandler):
         with owner.lock:
             owner.hits[url] += 1
         if parts.path.endswith(ROLL_PATH):
+            referer = urlsplit(self.headers.get("Referer", "")).hostname or ""
+            if owner.require_referer and not referer.endswith("sina.com.cn"):
+                self.answer(403, "text/html", b"<html><body>403 Forbidden</body></html>")
+                return
             query = parse_qs(parts.query)
             with owner.lock:
                 fault = dict(owner.roll_faults.get(int(query.get("page", ["1"])[0] or 1), {}))

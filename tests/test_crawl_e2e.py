@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import pytest
 
@@ -452,3 +453,17 @@ def test_pages_that_are_no_articles_are_not_fetched_again(standin, tmp_path):
         "e": 2,
     }
     assert all(hits[page_key(u)] == 1 for u in URLS[:3])
+
+
+def test_standin_refuses_roll_calls_without_referer(standin):
+    standin.add_entries(URLS[:1], start=T0)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    url = f"{standin.url}/api/roll/get?pageid=384&lid=2519&num=50&page=1"
+    with pytest.raises(urllib.error.HTTPError) as info:
+        opener.open(url, timeout=10)
+    assert info.value.code == 403
+    info.value.close()
+    request = urllib.request.Request(url, headers={"Referer": "https://news.sina.com.cn/"})
+    with opener.open(request, timeout=10) as answer:
+        doc = json.load(answer)
+    assert [row["url"] for row in doc["result"]["data"]] == URLS[:1]
