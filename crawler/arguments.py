@@ -188,12 +188,15 @@ def parse_arguments(args: dict[str, str]) -> SpiderArguments:
     2
     >>> parse_arguments({"feeds": "http://rss.sina.com.cn/a.xml"}).channels
     []
+    >>> parse_arguments({"_job": "7"}).pages
+    10
     >>> parse_arguments({"page": "2"})
     Traceback (most recent call last):
     ...
     crawler.arguments.ArgumentError: unknown argument 'page'; known: urls, urls_file, lids, pages, since, until, feeds, refresh
     """
-    unknown = sorted(set(args) - set(KNOWN))
+    # `_`-prefixed arguments belong to the runner (scrapyd passes `_job`), not to us.
+    unknown = sorted(k for k in set(args) - set(KNOWN) if not k.startswith("_"))
     if unknown:
         raise ArgumentError(f"unknown argument {unknown[0]!r}; known: {', '.join(KNOWN)}")
     urls = [check_url(u) for u in split_list(args.get("urls", ""))]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -28,8 +29,6 @@ def test_second_holder_is_refused_until_release(tmp_path):
 def test_lock_file_names_the_holder(tmp_path):
     lock = RunLock(tmp_path / "crawl.lock")
     assert lock.acquire()
-    import os
-
     assert RunLock(lock.path).holder() == str(os.getpid())
     lock.release()
 
