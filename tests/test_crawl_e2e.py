@@ -154,8 +154,11 @@ def test_overlapping_run_crawls_nothing(standin, tmp_path):
     )
     worker.start()
     deadline = time.monotonic() + 30
-    while not standin.article_hits() and time.monotonic() < deadline:
-        time.sleep(0.05)  # the slow run now holds the lock and waits on its article
+    # Until the slow run has read both roll pages (1 entry, then empty) and waits on its article.
+    while (not standin.article_hits() or len(standin.roll_hits()) < 2) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.05)
     before = dict(standin.hits)
     second = run_crawl(standin, tmp_path, name="overlap")
     worker.join(60)
@@ -165,6 +168,7 @@ def test_overlapping_run_crawls_nothing(standin, tmp_path):
     assert f"{tmp_path / 'state' / 'crawl.lock'}" in second.log
     assert second.items == []
     assert dict(standin.hits) == before  # not one request from the overlapping run
+    assert second.stat("downloader/request_count") is None
     slow_run = outcome["slow"]
     assert slow_run.returncode == 0, slow_run.log
     assert titles_by_key(slow_run.items) == expected([slow])
