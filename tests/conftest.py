@@ -96,8 +96,10 @@ def run_crawl(
         "no_proxy": "",
         "NO_PROXY": "",
     }
-    env.pop("https_proxy", None)
-    env.pop("HTTPS_PROXY", None)
+    # Single-machine crawls: a REDIS_URL exported in the developer's shell must not turn them
+    # into distributed ones, nor an https proxy route around the stand-in.
+    for variable in ("https_proxy", "HTTPS_PROXY", "REDIS_URL"):
+        env.pop(variable, None)
     cmd = [
         sys.executable, "-m", "scrapy", "crawl", "sina",
         "-s", "LOG_LEVEL=INFO",
