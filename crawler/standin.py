@@ -89,6 +89,8 @@ class StandIn:
       {"delay": 2.0}             wait before answering
       {"slow_body": 3.0}         send headers, then trickle the body over that many seconds
       {"reset": true}            close the connection without answering (TCP reset)
+      {"redirect": "http://x/"}  answer 302 with that Location
+      {"truncate": 0.5}          announce the whole body, send that share of it, then close
       {"roll": "invalid_json"}   roll pages only: a body that is not JSON
       {"roll": "nonzero"}        roll pages only: JSON with status code 1
     """
@@ -299,6 +301,22 @@ class StandInHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.close()
             return
+        if fault.get("redirect"):
+            self.send_response(int(fault.get("status", 302)))
+            self.send_header("Location", str(fault["redirect"]))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if fault.get("truncate"):
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: int(len(body) * float(fault["truncate"]))])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if "status" in fault:
             status = int(fault["status"])
             if status != 200:
@@ -315,7 +333,10 @@ class StandInHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if not trickle:
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up (e.g. DOWNLOAD_MAXSIZE)
             return
         chunks = 10
         size = max(len(body) // chunks, 1)
