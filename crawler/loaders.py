@@ -18,17 +18,26 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
 
+# C0/C1 control characters that are not whitespace (str.split handles those): a title or
+# author carrying BEL or an ANSI escape would reach posts, file names and terminals.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x9f]")
+
+
 def normalise_space(text: str | None) -> str | None:
-    r"""Collapse runs of whitespace (full-width spaces and NBSP included); None when empty.
+    r"""Collapse runs of whitespace (full-width spaces and NBSP included), drop control characters.
+
+    None when nothing is left.
 
     >>> normalise_space("\u3000\u3000新京报快讯 \r\n（记者）\xa0")
     '新京报快讯 （记者）'
     >>> normalise_space(" \u3000 ") is None
     True
+    >>> normalise_space("红\x07色\x1b[31m 标题\x00")
+    '红色[31m 标题'
     """
     if text is None:
         return None
-    return " ".join(text.split()) or None
+    return " ".join(_CONTROL_CHARS.sub("", text).split()) or None
 
 
 def html_to_text(html: str | None) -> str | None:
