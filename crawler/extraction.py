@@ -147,6 +147,8 @@ NOT_ARTICLE_MARKERS = (
     ("#eData, #slide_pic", "slide show"),
     ("ul.list_009, #d_list, .d_list_txt, .feed-card-list, ul.list_12", "list page"),
 )
+# Content types an article page may come with (servers that send none are given the benefit).
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # A whole <title> (optionally '- 新浪网'-style suffixed) that names an error; '404名员工' is news.
 ERROR_TITLES = re.compile(
     r"^(?:404(?:\s*Not Found)?|页面没有找到|页面不存在|您访问的页面不存在|Not Found|Error)"
@@ -243,10 +245,29 @@ def fallback_channel(response: TextResponse, site: str) -> str:
     return site if site == DEFAULT_SITE_NAME else site.removeprefix("新浪")
 
 
+def content_type_reason(content_type: bytes | None) -> str | None:
+    """Name a Content-Type that cannot carry an article page; None for HTML or no header.
+
+    Scrapy may still build a TextResponse for it (Sina's `.shtml` URLs guess as HTML).
+
+    >>> content_type_reason(b"application/pdf"), content_type_reason(b"text/html; charset=gbk")
+    ('not an HTML page (application/pdf)', None)
+    >>> content_type_reason(None), content_type_reason(b"")
+    (None, None)
+    """
+    mime = (content_type or b"").split(b";", 1)[0].strip().lower().decode("latin-1")
+    if not mime or mime in HTML_TYPES:
+        return None
+    return f"not an HTML page ({mime})"
+
+
 def not_article_reason(response: TextResponse) -> str | None:
     """Say why this page is not an article, or return None when it may be one."""
     if response.status >= 400:
         return "error page"
+    reason = content_type_reason(response.headers.get("Content-Type"))
+    if reason:
+        return reason
     for pattern, reason in NOT_ARTICLE_URLS:
         if pattern.match(response.url):
             return reason
