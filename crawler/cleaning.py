@@ -74,6 +74,13 @@ JUNK_ID_PREFIXES = ("quote_", "ad_", "sinaads", "left_hzh", "hzh_", "adcontent")
 # `data-sudaclick` values of promotion blocks (the 股吧 "discuss in the forum" footer).
 JUNK_SUDACLICK_PREFIXES = ("suda_1028_guba", "content_relativetopics")
 
+# Links to Sina's "read us on your phone" pages that 2009-2012 templates put at the end of the
+# body (`ent.sina.com.cn/f/v/waptuiguang.html`, `sports.sina.com.cn/nba_in_wap.html`); the link
+# and its banner image are the whole paragraph, so the paragraph goes too.
+WAP_PROMOTION_HREF = re.compile(
+    r"^(?:https?:)?//[\w.-]*sina\.com\.cn/[^?#]*wap[^/?#]*\.s?html?$", re.IGNORECASE
+)
+
 # Comment pairs around Sina's in-body "picture in picture" ad (画中画) on old templates.
 AD_REGION_BEGIN = "NEWSZW_HZH_BEGIN"
 AD_REGION_END = "NEWSZW_HZH_END"
@@ -191,6 +198,8 @@ def _is_junk(el: etree._Element) -> bool:
         return True
     suda = attrib.get("data-sudaclick")
     if suda and suda.startswith(JUNK_SUDACLICK_PREFIXES):
+        return True
+    if el.tag == "a" and WAP_PROMOTION_HREF.match(attrib.get("href", "").strip()):
         return True
     if el.tag == "img":
         # Layout spacers and tracking pixels (Sina's 1x5 c.gif).

@@ -212,3 +212,24 @@ def test_every_fixture_cleans_without_junk():
         out = clean_body(body, url)
         for junk in ("<!--", "<script", "<style", "<iframe", " on", "javascript:", "\n\n"):
             assert junk not in out, (case, junk)
+
+
+def test_real_usstock_page_loses_live_quotes_and_keeps_company_links():
+    body, url = fixture_body("modern-finance-usstock-iicezzrq4681677")
+    out = clean_body(body, url)
+    assert 'id="quote_' not in out
+    for value in ("115.395", "431.2", "0.00%"):
+        assert value not in out
+    assert (
+        '包括先锋领航、<a href="http://stock.finance.sina.com.cn/usstock/quotes/JPM.html">摩根大通</a>'
+        "等，了解他们的首席投资官对债券市场的观点。</p>"
+    ) in out
+    assert out.endswith("<p>责任编辑：郭明煜 </p>\n</div>")
+
+
+def test_real_2009_page_loses_wap_promotion_paragraph():
+    body, url = fixture_body("old-gb2312-ent-13562762964")
+    out = clean_body(body, url)
+    assert "ent.sina.cn" not in out
+    assert "entphone.gif" not in out
+    assert out.endswith("共同关注阿里郎全新同名专辑《兰花指》热度上市。</p>\n</div>")
