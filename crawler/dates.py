@@ -22,6 +22,8 @@ _MONTH_DAY_TIME = re.compile(
     r"(?<!\d)(?P<month>\d{1,2})\s*[月/-]\s*(?P<day>\d{1,2})\s*日?\s*"
     r"(?P<hour>\d{1,2})\s*[:：]\s*(?P<minute>\d{2})(?:\s*[:：]\s*(?P<second>\d{2}))?"
 )
+# Mobile pages stamp the author box with Unix seconds: <figure class="weibo_info" data-time=...>.
+_EPOCH_SECONDS = re.compile(r"\s*(1\d{9})\s*")
 # Sina URLs carry the publish date: /2022-08-01/doc-..., /g/20091109/....
 _URL_YEAR = re.compile(r"/((?:19|20)\d{2})-?[01]\d-?[0-3]\d/")
 
@@ -68,9 +70,14 @@ def parse_sina_date(text: str | None, year: int | None = None) -> datetime | Non
     True
     >>> parse_sina_date("2019年13月40日 10:00") is None
     True
+    >>> parse_sina_date("1511361881").isoformat()
+    '2017-11-22T22:44:41+08:00'
     """
     if not text:
         return None
+    epoch = _EPOCH_SECONDS.fullmatch(text)
+    if epoch:
+        return datetime.fromtimestamp(int(epoch.group(1)), tz=SHANGHAI)
     match = _SINA_DATE.search(text)
     if match is None and year is not None:
         match = _MONTH_DAY_TIME.search(text)

@@ -50,6 +50,7 @@ META_DATE_SELECTORS = (
     "meta[property='article:published_time']::attr(content)",
     "meta[name='publishdate']::attr(content)",
     "substring-after(//comment()[contains(., 'published at')], 'published at')",
+    "figure.weibo_info::attr(data-time)",  # mobile: Unix seconds on the author box
 )
 
 AUTHOR_SELECTORS = (

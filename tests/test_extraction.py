@@ -353,3 +353,16 @@ def test_parse_article_is_safe_from_worker_threads():
     assert [(i.url, i.title, i.date, i.author) for i in items] == [
         (p.url, p.title, p.date, p.author) for p in map(parsed, work)
     ]
+
+
+def test_mobile_author_box_time_stamp_dates_a_page_without_a_visible_time():
+    # Real sina.cn markup: the author box carries Unix seconds and no <time> element.
+    html = (
+        "<article class='art_box'><h1 class='art_tit_h1'>标题</h1><section>"
+        "<figure class='weibo_info look_info' data-time='1511361881' data-uid='1116846745'>"
+        "<figcaption class='weibo_detail'><h2 class='weibo_user'>泗县发布</h2></figcaption>"
+        "</figure></section><section class='art_pic_card art_content'><p>正文</p></section></article>"
+    )
+    item = parse_article(tiny("https://k.sina.cn/article_1116846745_4291ba990400043xm.html", html))
+    assert item.date.isoformat() == "2017-11-22T22:44:41+08:00"
+    assert item.author == "泗县发布"
