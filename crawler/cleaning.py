@@ -302,6 +302,11 @@ def _remove(el: etree._Element) -> None:
     parent.remove(el)
 
 
+# Characters XML (and so lxml) cannot hold: C0 controls other than tab/newline/return, and
+# U+FFFE/U+FFFF.
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def clean_body(html: str, base_url: str) -> str:
     """Return the article HTML as a reader sees it, as one ``<div>`` without blank lines.
 
@@ -314,11 +319,15 @@ def clean_body(html: str, base_url: str) -> str:
     """
     if not html or not html.strip():
         return ""
+    # lxml refuses text with control characters outside any element (ValueError), and no
+    # reader wants them anywhere.
+    html = _XML_INCOMPATIBLE.sub("", html)
     wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
     children = list(wrapper)
     # The usual input is one container element: clean it in place of our wrapper.
     if (
         len(children) == 1
+        and isinstance(children[0].tag, str)  # not a lone comment or processing instruction
         and not (wrapper.text or "").strip()
         and not (children[0].tail or "").strip()
     ):
