@@ -94,7 +94,12 @@ CRAWL_FAILURE_RATIO = 0.5  # the crawl failed when more than this share of artic
 DOWNLOADER_MIDDLEWARES = {
     # Before RetryMiddleware (550) on the way back, so block answers get a slower retry.
     "crawler.slowdown.SlowDownMiddleware": 560,
+    # Scrapy's offsite filter, with the allowed hosts taken from the run (redirects included).
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.offsite.SinaOffsiteMiddleware": 50,
 }
+# Hosts (and their subdomains) requests may go to, besides the roll API's, feeds' and -a urls'.
+SINA_ALLOWED_DOMAINS = ["sina.com.cn", "sina.cn", "sinaimg.cn"]
 SLOWDOWN_HTTP_CODES = [403, 456, 429]  # Sina's "too fast" answers: back off, retry, never hammer
 SLOWDOWN_RETRY_TIMES = 3  # retries of a blocked request before giving up on it
 SLOWDOWN_START_DELAY = 2.0  # seconds; the site's delay doubles from here on each block answer
