@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 # One pattern covers the whole family: 2022年08月01日 11:23, 2009年11月09日13:48,
 # 2018-12-28T19:56:29+08:00, 2005-08-26 05:39:00, 2018.05.09 12:52:37, 2022/08/01 11:23.
@@ -77,7 +77,7 @@ def parse_sina_date(text: str | None, year: int | None = None) -> datetime | Non
         return None
     epoch = _EPOCH_SECONDS.fullmatch(text)
     if epoch:
-        return datetime.fromtimestamp(int(epoch.group(1)), tz=SHANGHAI)
+        return datetime.fromtimestamp(int(epoch.group(1)), tz=BEIJING)
     match = _SINA_DATE.search(text)
     if match is None and year is not None:
         match = _MONTH_DAY_TIME.search(text)
@@ -96,8 +96,8 @@ def parse_sina_date(text: str | None, year: int | None = None) -> datetime | Non
     except ValueError:
         return None
     if parts.get("offset"):
-        return naive.replace(tzinfo=_offset(parts["offset"])).astimezone(SHANGHAI)
-    return naive.replace(tzinfo=SHANGHAI)
+        return naive.replace(tzinfo=_offset(parts["offset"])).astimezone(BEIJING)
+    return naive.replace(tzinfo=BEIJING)
 
 
 def url_year(url: str) -> int | None:

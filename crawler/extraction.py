@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from crawler.dates import url_year
+from crawler.errors import PageError
 from crawler.loaders import ArticleLoader
 
 if TYPE_CHECKING:
@@ -193,13 +194,8 @@ SITE_NAMES = {
 DEFAULT_SITE_NAME = "新浪网"
 
 
-class NotAnArticle(Exception):
+class NotAnArticle(PageError):
     """The page is not an article we can save (video, gallery, list, error page, no body...)."""
-
-    def __init__(self, url: str, reason: str):
-        super().__init__(f"{reason}: {url}")
-        self.url = url
-        self.reason = reason
 
 
 def site_name(url: str) -> str:

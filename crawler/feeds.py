@@ -5,21 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+from crawler.dates import BEIJING
+from crawler.errors import PageError
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-class FeedError(Exception):
+class FeedError(PageError):
     """A document that is neither RSS, Atom nor OPML (or not XML at all)."""
-
-    def __init__(self, url: str, reason: str):
-        super().__init__(f"{reason}: {url}")
-        self.url = url
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -6,21 +6,17 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
-from zoneinfo import ZoneInfo
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+from crawler.dates import BEIJING
+from crawler.errors import PageError
+
 ROLL_PAGE_SIZE = 50
 # Sina answers roll API calls without this Referer with 403.
 ROLL_REFERER = "https://news.sina.com.cn/"
 
 
-class RollError(Exception):
+class RollError(PageError):
     """A roll API answer we cannot use (not JSON, wrong shape, non-zero status code)."""
-
-    def __init__(self, url: str, reason: str):
-        super().__init__(f"{reason}: {url}")
-        self.url = url
-        self.reason = reason
 
 
 @dataclass(frozen=True)

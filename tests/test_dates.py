@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.dates import SHANGHAI, parse_sina_date, strip_sina_date, url_year
+from crawler.dates import BEIJING, parse_sina_date, strip_sina_date, url_year
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_dst_free_zone_keeps_plus_eight_in_summer_and_winter():
     winter = parse_sina_date("2022-01-01 12:00")
     assert summer.utcoffset() == winter.utcoffset()
     assert summer == datetime(2022, 7, 1, 4, 0, tzinfo=ZoneInfo("UTC"))
-    assert summer.tzinfo is SHANGHAI
+    assert summer.tzinfo is BEIJING
 
 
 def test_strip_sina_date_leaves_the_source():
