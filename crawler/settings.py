@@ -34,6 +34,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_START = 0.5  # seconds before the first retry; doubles per retry (0: no wait)
 DOWNLOAD_TIMEOUT = 30
 # Sina article pages are 50-500 kB; anything near these sizes is not an article.
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
@@ -94,6 +95,8 @@ CRAWL_FAILURE_RATIO = 0.5  # the crawl failed when more than this share of artic
 DOWNLOADER_MIDDLEWARES = {
     # Before RetryMiddleware (550) on the way back, so block answers get a slower retry.
     "crawler.slowdown.SlowDownMiddleware": 560,
+    # Holds back retried requests (0.5 s, 1 s, 2 s, ...) before they go out again.
+    "crawler.backoff.RetryBackoffMiddleware": 555,
     # Scrapy's offsite filter, with the allowed hosts taken from the run (redirects included).
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.offsite.SinaOffsiteMiddleware": 50,

@@ -21,6 +21,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler import health
 from crawler import settings as project
+from crawler.backoff import RetryBackoffMiddleware, retry_wait
 from crawler.cleaning import clean_body
 from crawler.extraction import NotAnArticle, parse_article
 from crawler.loaders import normalise_space
@@ -323,3 +324,20 @@ def test_spider_args_reach_the_offsite_policy():
     spider = SimpleNamespace(args=SimpleNamespace(urls=["https://blog.example.org/x"], feeds=[]))
     mw, _ = offsite()
     assert "blog.example.org" in mw.run_hosts(spider)
+
+
+# --- Backoff before retries ---------------------------------------------------------------------
+
+
+def test_retry_waits_double_up_to_the_ceiling():
+    crawler = get_crawler(SinaSpider, {"RETRY_BACKOFF_START": 0.5, "AUTOTHROTTLE_MAX_DELAY": 3})
+    mw = RetryBackoffMiddleware.from_crawler(crawler)
+    assert [retry_wait(n, start=mw.start, ceiling=mw.ceiling) for n in range(6)] == [
+        0.0, 0.5, 1.0, 2.0, 3.0, 3.0,
+    ]  # fmt: skip
+
+
+def test_backoff_off_when_start_is_zero_or_retries_are_off():
+    for settings_ in ({"RETRY_BACKOFF_START": 0}, {"RETRY_ENABLED": False}):
+        with pytest.raises(NotConfigured):
+            RetryBackoffMiddleware.from_crawler(get_crawler(SinaSpider, settings_))

@@ -155,6 +155,7 @@ def test_hostile_pages_are_saved_safely_or_dropped_by_name(standin, tmp_path):
     assert "喆堃与赟" in by_title[GBK_TITLE]
     assert "第一段完整。" in by_title["正文被截断的文章"]
     assert standin.article_hits()[page_key(HOSTILE["truncated"])] == 4  # retried
+    assert result.stat("backoff/waits") == 6  # 3 retries each of the 500 and the cut body
 
 
 # --- Redirects and hosts ----------------------------------------------------------------------
@@ -210,6 +211,8 @@ def test_timeout_is_retried_then_logged_once_with_url(standin, tmp_path):
     assert "Traceback" not in result.log
     assert titles_by_key(result.items) == expected(URLS[:1])
     assert standin.article_hits()[page_key(slow)] == 2  # first try + 1 retry
+    assert result.stat("backoff/waits") == 1  # the retry waited RETRY_BACKOFF_START first
+    assert result.stat("retry/count") == 1
     dropped = [line for line in result.log.splitlines() if f"Dropped {slow}" in line]
     assert len(dropped) == 1
     assert "TimeoutError" in dropped[0]
