@@ -327,7 +327,9 @@ def clean_body(html: str, base_url: str) -> str:
     # The usual input is one container element: clean it in place of our wrapper.
     if (
         len(children) == 1
-        and isinstance(children[0].tag, str)  # not a lone comment or processing instruction
+        # Only a <div> container: any other lone element (a comment, a <p onclick>) is
+        # cleaned as a child, so its own attributes and links are cleaned too.
+        and children[0].tag == "div"
         and not (wrapper.text or "").strip()
         and not (children[0].tail or "").strip()
     ):
