@@ -6,12 +6,13 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from parsel import Selector
+
 from crawler.dates import url_year
 from crawler.errors import PageError
 from crawler.loaders import ArticleLoader
 
 if TYPE_CHECKING:
-    from parsel import Selector
     from scrapy.http import TextResponse
 
     from crawler.items import ArticleItem
@@ -231,9 +232,9 @@ def url_channel(*paths: str) -> str | None:
     return None
 
 
-def fallback_channel(response: TextResponse, site: str) -> str:
+def fallback_channel(response: TextResponse, page: Selector, site: str) -> str:
     """Name the channel of a page without a breadcrumb: URL path section, else the site."""
-    urlpath = response.xpath("//meta[@name='sudameta'][starts-with(@content, 'urlpath:')]")
+    urlpath = page.xpath("//meta[@name='sudameta'][starts-with(@content, 'urlpath:')]")
     urlpath_text = urlpath.attrib.get("content", "")[len("urlpath:") :].split(";")[0]
     found = url_channel(urlpath_text, urlsplit(response.url).path)
     if found:
@@ -258,7 +259,7 @@ def content_type_reason(content_type: bytes | None) -> str | None:
     return f"not an HTML page ({mime})"
 
 
-def not_article_reason(response: TextResponse) -> str | None:
+def not_article_reason(response: TextResponse, page: Selector) -> str | None:
     """Say why this page is not an article, or return None when it may be one."""
     if response.status >= 400:
         return "error page"
@@ -269,26 +270,26 @@ def not_article_reason(response: TextResponse) -> str | None:
         if pattern.match(response.url):
             return reason
     for css, reason in NOT_ARTICLE_TYPES:
-        if response.css(css):
+        if page.css(css):
             return reason
-    page_title = response.xpath("normalize-space(//title)").get() or ""
+    page_title = page.xpath("normalize-space(//title)").get() or ""
     if ERROR_TITLES.match(page_title.strip()):
         return "error page"
     return None
 
 
-def missing_part_reason(response: TextResponse, missing: str) -> str:
+def missing_part_reason(page: Selector, missing: str) -> str:
     """Name a page that lacks an article title or body: by its markup, else by what is missing."""
     for css, reason in NOT_ARTICLE_MARKERS:
-        if response.css(css):
+        if page.css(css):
             return reason
     return missing
 
 
-def find_body(response: TextResponse) -> Selector | None:
+def find_body(page: Selector) -> Selector | None:
     """Return the article container: the first BODY_SELECTORS match."""
     for css in BODY_SELECTORS:
-        found = response.css(css)
+        found = page.css(css)
         if found:
             return found[0]
     return None
@@ -305,23 +306,33 @@ def has_text(container: Selector) -> bool:
 
 def parse_article(response: TextResponse) -> ArticleItem:
     """Extract one article from a Sina page; raise NotAnArticle with the URL otherwise."""
-    reason = not_article_reason(response)
+    # One parse, shared by every query and the loader. Not `response.selector`: Scrapy's
+    # Selector keeps a reference back to the response, a cycle that only the garbage collector
+    # breaks, so every page's parsed tree (several MB) outlived its item and a crawl's memory
+    # grew with the queue of finished pages. This one is freed when the item is built.
+    # From the bytes: lxml decodes UTF-8 itself (parsel decodes any other charset first),
+    # which saves re-encoding the decoded text for the parser.
+    page = Selector(
+        body=response.body or b"<html/>",
+        encoding=response.encoding,
+        type="html",
+        base_url=response.url,
+    )
+    reason = not_article_reason(response, page)
     if reason:
         raise NotAnArticle(response.url, reason)
 
-    # selector=response.selector reuses the response's one parse (ItemLoader would build a
-    # second Selector from the response otherwise).
     loader = ArticleLoader(
-        selector=response.selector,
+        selector=page,
         response=response,
         base_url=response.url,
         year=url_year(response.url),
     )
-    body = find_body(response)
+    body = find_body(page)
     if not loader.add_first("title", TITLE_SELECTORS):
-        raise NotAnArticle(response.url, missing_part_reason(response, "no title"))
+        raise NotAnArticle(response.url, missing_part_reason(page, "no title"))
     if body is None or not has_text(body):
-        raise NotAnArticle(response.url, missing_part_reason(response, "no body"))
+        raise NotAnArticle(response.url, missing_part_reason(page, "no body"))
 
     loader.add_value("url", response.url)
     loader.add_value("body", body.get())
@@ -346,7 +357,7 @@ def parse_article(response: TextResponse) -> ArticleItem:
 
     loader.add_first("categories", BREADCRUMB_SELECTORS)
     categories = loader.get_collected_values("categories")
-    channel = categories[-1] if categories else fallback_channel(response, site)
+    channel = categories[-1] if categories else fallback_channel(response, page, site)
     loader.add_value("channel", channel)
 
     item = loader.load_item()
