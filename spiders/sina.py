@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
 from crawler import health
 from crawler.arguments import KNOWN, SpiderArguments, parse_arguments
@@ -185,15 +187,17 @@ class SinaSpider(scrapy.Spider):
                 entry.url, entry.published, doc.title or None, channel_wins=False
             )
 
-    def parse_article(
+    async def parse_article(
         self, response: Response, channel: str | None = None, channel_wins: bool = True
-    ) -> Iterator[ArticleItem]:
+    ) -> AsyncIterator[ArticleItem]:
         """Extract the article; a page that is not one is logged with its URL and counted."""
         if not isinstance(response, TextResponse):
             self.article_failed(response.url, "not a text page")
             return
         try:
-            item = parse_article(response)
+            # In a worker thread: lxml parses and runs XPath without the GIL, so the reactor
+            # keeps downloading while a page is extracted (benchmarks/RESULTS.md, throughput).
+            item = await maybe_deferred_to_future(deferToThread(parse_article, response))
         except NotAnArticle as exc:
             self.article_failed(exc.url, exc.reason)
             self.remember_not_article(response.request.url if response.request else exc.url, exc)
