@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
@@ -43,6 +44,9 @@ class MarkdownPostPipeline:
         self.posts_dir = posts_dir
         self.options = options
         self.stats = stats
+        # Post names per directory, by stem, listed once: globbing the directory for every item
+        # made each write cost O(posts already there), a 10,000-article crawl O(n^2).
+        self._names: dict[Path, dict[str, set[str]]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -60,9 +64,9 @@ class MarkdownPostPipeline:
         path = self.post_path(item)
         data = render_post(item, self.options).encode("utf-8")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            names = self._names_in(path.parent)
             written = write_atomically(path, data)
-            renamed = self._remove_other_names(item, keep=path)
+            renamed = self._remove_other_names(item, keep=path, names=names)
         except OSError as exc:
             self.stats.inc_value("markdown/failed")
             # Dropping (not returning) keeps later pipelines from recording the article as saved.
@@ -74,14 +78,41 @@ class MarkdownPostPipeline:
         self.stats.inc_value("markdown/written" if written else "markdown/unchanged")
         return item
 
-    def _remove_other_names(self, item: ArticleItem, keep: Path) -> bool:
+    def _names_in(self, directory: Path) -> dict[str, set[str]]:
+        """Return the post names in ``directory`` by stem; create and list the directory once.
+
+        Posts another process adds to the directory during this crawl are not seen; the only
+        effect is that such a post's old name survives until the next crawl renames it again.
+        """
+        names = self._names.get(directory)
+        if names is None:
+            directory.mkdir(parents=True, exist_ok=True)
+            names = {}
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".md"):
+                        names.setdefault(name_stem(entry.name), set()).add(entry.name)
+            self._names[directory] = names
+        return names
+
+    def _remove_other_names(
+        self, item: ArticleItem, keep: Path, names: dict[str, set[str]]
+    ) -> bool:
         """Delete this article's post under an older name (its title slug changed)."""
         stem = post_stem(item, self.options)
         removed = False
-        for pattern in (f"{stem}.md", f"{stem}~*.md"):
-            for old in keep.parent.glob(pattern):
-                if old != keep:
-                    with contextlib.suppress(FileNotFoundError):
-                        old.unlink()
-                    removed = True
+        for old in names.get(stem, set()) - {keep.name}:
+            with contextlib.suppress(FileNotFoundError):
+                (keep.parent / old).unlink()
+            removed = True
+        names[stem] = {keep.name}
         return removed
+
+
+def name_stem(name: str) -> str:
+    """Return the stem of a post file name: what ``post_stem`` gave, before `~slug` and `.md`.
+
+    >>> name_stem("2022-08-01-imizmscv4373413~新标题.md"), name_stem("2022-08-01-x.md")
+    ('2022-08-01-imizmscv4373413', '2022-08-01-x')
+    """
+    return name.removesuffix(".md").split("~", 1)[0]
