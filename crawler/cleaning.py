@@ -307,6 +307,36 @@ def _remove(el: etree._Element) -> None:
 _XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+# Labels of the editors' "related news" link lists Sina puts inside article bodies.
+_RELATED_LABEL = re.compile(r"^(?:相关新闻|相关阅读|延伸阅读|相关报道|推荐阅读)\s*[:：]?$")
+
+
+def _is_link_only(el: etree._Element) -> bool:
+    """Tell a paragraph whose whole text is link text (a related-article entry)."""
+    text = "".join(el.itertext()).strip()
+    links = "".join(t for a in el.iter("a") for t in a.itertext()).strip()
+    return bool(text) and text == links
+
+
+def _drop_related_links(root: etree._Element) -> None:
+    """Remove a "相关新闻：" label paragraph and the link-only paragraphs that follow it.
+
+    >>> root = lxml.html.fragment_fromstring(
+    ...     '<div><p><b>相关新闻：</b></p><p><a href="/a">甲</a></p><p>正文</p></div>')
+    >>> _drop_related_links(root); lxml.html.tostring(root, encoding="unicode")
+    '<div><p>正文</p></div>'
+    """
+    for label in list(root.iterchildren("p")):
+        if label.getparent() is None or not _RELATED_LABEL.match("".join(label.itertext()).strip()):
+            continue
+        entry = label.getnext()
+        while entry is not None and entry.tag == "p" and _is_link_only(entry):
+            following = entry.getnext()
+            _remove(entry)
+            entry = following
+        _remove(label)
+
+
 def clean_body(html: str, base_url: str) -> str:
     """Return the article HTML as a reader sees it, as one ``<div>`` without blank lines.
 
@@ -340,6 +370,7 @@ def clean_body(html: str, base_url: str) -> str:
     else:
         root = wrapper
     cleaner = _Cleaner(base_url)
+    _drop_related_links(root)  # first, so the whitespace pass below tidies where it was
     cleaner.clean_children(root, preserve_space=False)
     if _is_empty(root) and root.tag not in VOID_CONTENT:
         return ""
