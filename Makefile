@@ -45,6 +45,11 @@ demo: venv
 crawl: venv
 	$(BIN)/scrapy crawl sina
 
+# Benchmarks (README: Performance): installs the `bench` extras, writes benchmarks/RESULTS.md.
+bench: venv
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks.run
+
 # Build sample posts in a stock Hexo 7 site (npm registry needed; not part of `make test`).
 hexo: venv
 	$(BIN)/python hexo/check.py

@@ -1,0 +1,207 @@
+"""End-to-end runs: `scrapy crawl sina` against the bare fetch of the same URLs, same stand-in.
+
+Every crawl is its own process; its peak RSS comes from wait4() on that very process, its rate
+from Scrapy's own closing stats (pages / elapsed_time_seconds, engine start to close).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Self
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+@dataclass
+class Run:
+    kind: str  # full | bare | lxml
+    articles: int  # URLs listed
+    pages: int  # article pages fetched (full: items saved)
+    elapsed: float  # seconds, Scrapy's elapsed_time_seconds
+    peak_rss_mib: float
+    log: Path
+
+    @property
+    def rate(self) -> float:
+        return self.pages / self.elapsed if self.elapsed else 0.0
+
+
+class BenchStandIn:
+    """benchmarks.standin_many in its own process."""
+
+    def __init__(self, articles: int, work: Path):
+        self.work = work
+        self.urls_file = work / f"urls-{articles}.txt"
+        portfile = work / f"port-{articles}"
+        self.proc = subprocess.Popen(
+            [PY, "-m", "benchmarks.standin_many", "--articles", str(articles),
+             "--portfile", str(portfile), "--urls-file", str(self.urls_file)],
+            cwd=ROOT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not portfile.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("bench stand-in did not start")
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{portfile.read_text().strip()}"
+        self.articles = articles
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def proxy_env(url: str) -> dict[str, str]:
+    env = {**os.environ, "http_proxy": url, "HTTP_PROXY": url, "no_proxy": "", "NO_PROXY": ""}
+    env.pop("https_proxy", None)
+    env.pop("HTTPS_PROXY", None)
+    return env
+
+
+def run_measured(
+    cmd: list[str], env: dict[str, str], log: Path, timeout: float
+) -> tuple[int, float]:
+    """Run ``cmd``; return (exit status, peak RSS in MiB of that process alone)."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+            time.sleep(0.05)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with log.open("a") as out:
+        out.write(f"\nbench: cpu user {usage.ru_utime:.2f}s system {usage.ru_stime:.2f}s\n")
+    return proc.returncode, usage.ru_maxrss / 1024  # Linux: kilobytes
+
+
+def stat(log_text: str, name: str) -> object:
+    match = re.search(rf"'{re.escape(name)}': ([^,\n}}]+)", log_text)
+    return ast.literal_eval(match.group(1)) if match else None
+
+
+def run_full(standin: BenchStandIn, work: Path, tag: str, timeout: float = 600) -> Run:
+    """`scrapy crawl sina` discovering every listed article from the roll: posts + JSON lines."""
+    out = work / tag
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    feed = out / "items.jsonl"
+    pages = math.ceil(standin.articles / 50) + 1
+    cmd = [
+        PY, "-m", "scrapy", "crawl", "sina", "-a", f"pages={pages}",
+        "-s", "LOG_LEVEL=INFO",
+        "-s", "SINA_ROLL_API_URL=http://feed.mix.sina.com.cn/api/roll/get",
+        "-s", f"CRAWL_STATE_DIR={out / 'state'}",
+        "-s", f"MARKDOWN_POSTS_DIR={out / 'posts'}",
+        "-s", "AUTOTHROTTLE_ENABLED=False",
+        "-s", "FEEDS=" + json.dumps({str(feed): {"format": "jsonlines", "overwrite": True}}),
+    ]  # fmt: skip
+    log = out / "crawl.log"
+    code, rss = run_measured(cmd, proxy_env(standin.url), log, timeout)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    if code != 0:
+        raise RuntimeError(f"full crawl exited {code}; see {log}")
+    urls = {json.loads(line)["url"] for line in feed.read_text(encoding="utf-8").splitlines()}
+    posts = sum(1 for _ in (out / "posts").rglob("*.md"))
+    if len(urls) != standin.articles or posts != standin.articles:
+        raise RuntimeError(
+            f"full crawl saved {len(urls)} distinct URLs and {posts} posts of "
+            f"{standin.articles} listed; see {log}"
+        )
+    items = int(stat(text, "item_scraped_count") or 0)
+    run = Run("full", standin.articles, items, float(stat(text, "elapsed_time_seconds")), rss, log)
+    # The posts and state are checked; only the log is kept.
+    shutil.rmtree(out / "posts", ignore_errors=True)
+    return run
+
+
+def run_bare(
+    standin: BenchStandIn, work: Path, tag: str, parse: str = "none", timeout: float = 600
+) -> Run:
+    """The bare spider fetching the same URLs (no discovery, no pipelines)."""
+    out = work / tag
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / "crawl.log"
+    cmd = [PY, "-m", "benchmarks.bare", "--urls-file", str(standin.urls_file), "--parse", parse]
+    code, rss = run_measured(cmd, proxy_env(standin.url), log, timeout)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    if code != 0:
+        raise RuntimeError(f"bare crawl exited {code}; see {log}")
+    fetched = int(stat(text, "response_received_count") or 0)
+    if fetched != standin.articles:
+        raise RuntimeError(f"bare crawl fetched {fetched} of {standin.articles}; see {log}")
+    kind = "bare" if parse == "none" else parse
+    return Run(kind, standin.articles, fetched, float(stat(text, "elapsed_time_seconds")), rss, log)
+
+
+def workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="sina-bench-"))
+
+
+def throughput(articles: int = 1000, repeats: int = 3, work: Path | None = None) -> list[Run]:
+    """Interleaved bare / lxml-parse / full runs over one stand-in, ``repeats`` times."""
+    work = work or workdir()
+    runs: list[Run] = []
+    with BenchStandIn(articles, work) as standin:
+        run_bare(standin, work, "warmup")  # first fetch warms the stand-in and the page cache
+        for i in range(repeats):
+            runs.append(run_bare(standin, work, f"bare-{i}"))
+            runs.append(run_full(standin, work, f"full-{i}"))
+            runs.append(run_bare(standin, work, f"lxml-{i}", parse="lxml"))
+            print(
+                "  throughput rep", i + 1, *(f"{r.kind}={r.rate:.0f}/s" for r in runs[-3:]),
+                flush=True,
+            )  # fmt: skip
+    return runs
+
+
+def memory(sizes: tuple[int, ...] = (1000, 10000), work: Path | None = None) -> list[Run]:
+    """Peak RSS of the full crawl at each size, each next to the bare fetch of the same URLs."""
+    work = work or workdir()
+    runs: list[Run] = []
+    for size in sizes:
+        with BenchStandIn(size, work) as standin:
+            runs.append(run_bare(standin, work, f"mem-bare-{size}"))
+            runs.append(run_full(standin, work, f"mem-full-{size}"))
+            print(
+                f"  memory {size}:", *(f"{r.kind} {r.peak_rss_mib:.0f} MiB" for r in runs[-2:]),
+                flush=True,
+            )  # fmt: skip
+    return runs
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+        reps = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+        for r in throughput(n, reps):
+            print(
+                r.kind, r.pages, f"{r.elapsed:.2f}s", f"{r.rate:.1f}/s", f"{r.peak_rss_mib:.0f}MiB"
+            )

@@ -1,0 +1,253 @@
+"""`make bench`: run every benchmark on this machine and write benchmarks/RESULTS.md.
+
+    python -m benchmarks.run [--articles 1000] [--repeats 3] [--memory 1000,10000] [--quick]
+
+Each figure is printed next to a baseline measured in the same run (absolute times drift on a
+shared machine); repeats show the spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import e2e, extraction_cost, quality
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{platform.node()}: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
+        f"load average at start {load}"
+    )
+
+
+def spread(values: list[float], fmt: str = "{:.0f}") -> str:
+    if len(values) == 1:
+        return fmt.format(values[0])
+    return (
+        f"{fmt.format(statistics.median(values))} "
+        f"({fmt.format(min(values))}–{fmt.format(max(values))})"
+    )
+
+
+def throughput_table(runs: list[e2e.Run]) -> list[str]:
+    by_kind: dict[str, list[e2e.Run]] = {}
+    for run in runs:
+        by_kind.setdefault(run.kind, []).append(run)
+    bare = by_kind["bare"]
+    ratios = {
+        kind: [r.rate / b.rate for r, b in zip(group, bare, strict=True)]
+        for kind, group in by_kind.items()
+    }
+    label = {
+        "bare": "bare no-op spider (baseline)",
+        "lxml": "bare spider + lxml parse of each page",
+        "full": "`scrapy crawl sina` (roll discovery, extraction, cleaning, posts, JSON lines)",
+    }
+    lines = [
+        (
+            "| run | pages | pages/s, median (min–max) | ratio to bare, median (min–max) "
+            "| peak RSS MiB, median (min–max) |"
+        ),
+        "|---|---:|---:|---:|---:|",
+    ]
+    for kind in ("bare", "lxml", "full"):
+        group = by_kind[kind]
+        lines.append(
+            f"| {label[kind]} | {group[0].pages} | {spread([r.rate for r in group])} | "
+            f"{spread(ratios[kind], '{:.2f}')} | {spread([r.peak_rss_mib for r in group])} |"
+        )
+    lines += [
+        "",
+        (
+            "Ratios are taken per repeat (each full run against the bare run just before it). "
+            "Target: full pipeline at 0.7× the bare fetch or better."
+        ),
+    ]
+    return lines
+
+
+def memory_table(runs: list[e2e.Run]) -> list[str]:
+    lines = [
+        (
+            "| articles | bare fetch peak RSS MiB (baseline) | full crawl peak RSS MiB "
+            "| full crawl pages/s | bare pages/s |"
+        ),
+        "|---:|---:|---:|---:|---:|",
+    ]
+    pairs = [(runs[i], runs[i + 1]) for i in range(0, len(runs), 2)]
+    for bare, full in pairs:
+        lines.append(
+            f"| {full.articles} | {bare.peak_rss_mib:.0f} | {full.peak_rss_mib:.0f} | "
+            f"{full.rate:.0f} | {bare.rate:.0f} |"
+        )
+    if len(pairs) > 1:
+        small, large = pairs[0][1], pairs[-1][1]
+        lines += [
+            "",
+            (
+                f"Growth from {small.articles} to {large.articles} articles: "
+                f"{large.peak_rss_mib - small.peak_rss_mib:+.0f} MiB. Target: under 150 MB at "
+                "10,000 articles, and no growth with the number of articles."
+            ),
+        ]
+    return lines
+
+
+def cost_table(rows: dict[str, dict[str, float]]) -> list[str]:
+    ours = rows["ours (extract + clean + render)"]["median"]
+    first = next(iter(rows.values()))
+    lines = [
+        (
+            f"{first['pages']} fixture article pages × {first['n'] // first['pages']} repeats, "
+            "tools interleaved page by page, raw page bytes in."
+        ),
+        "",
+        "| tool | median ms/page | p95 ms/page | median time ÷ ours |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, row in rows.items():
+        lines.append(
+            f"| {name} | {row['median']:.2f} | {row['p95']:.2f} | {row['median'] / ours:.1f}× |"
+        )
+    trafilatura = rows["trafilatura.extract"]["median"]
+    lines += ["", f"Ours is {trafilatura / ours:.1f}× faster than trafilatura. Target: 10×."]
+    return lines
+
+
+def quality_table(results: dict[str, list[quality.Score]]) -> list[str]:
+    n = len(next(iter(results.values())))
+    lines = [
+        (
+            f"{n} fixture article pages. title/author exact; date exact to the minute (and the "
+            "day alone); body: character F1 against benchmarks/quality/<case>.txt."
+        ),
+        "",
+        (
+            "| tool | title | date (minute) | date (day) | author | body F1 min | body F1 mean "
+            "| pages with F1 ≥ 0.98 |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, scores in results.items():
+        f1s = [s.f1 for s in scores]
+        lines.append(
+            f"| {name} | {sum(s.title for s in scores)}/{n} | {sum(s.date for s in scores)}/{n} "
+            f"| {sum(s.day for s in scores)}/{n} | {sum(s.author for s in scores)}/{n} "
+            f"| {min(f1s):.3f} | {statistics.mean(f1s):.3f} | {sum(f >= 0.98 for f in f1s)}/{n} |"
+        )
+    lines += ["", "Body F1 per page:", ""]
+    names = list(results)
+    lines.append("| page | " + " | ".join(names) + " |")
+    lines.append("|---|" + "---:|" * len(names))
+    for i, score in enumerate(results[names[0]]):
+        cells = " | ".join(f"{results[name][i].f1:.3f}" for name in names)
+        lines.append(f"| {score.case} | {cells} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=1000, help="articles per throughput run")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory", default="1000,10000", help="crawl sizes for peak RSS")
+    parser.add_argument("--cost-repeats", type=int, default=10)
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    opts = parser.parse_args(argv)
+    started = time.monotonic()
+    command = "make bench (" + shlex.join(["python", "-m", "benchmarks.run", *sys.argv[1:]]) + ")"
+    header = [
+        "# Benchmark results",
+        "",
+        f"- Command: `{command}`",
+        f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"- Machine: {machine()}",
+        f"- Commit: {git_head()}",
+        "",
+        (
+            "Every crawl runs in its own process against the stand-in (benchmarks/standin_many.py, "
+            "also its own process) on 127.0.0.1, AutoThrottle off, the project's concurrency "
+            "(CONCURRENT_REQUESTS 16, 8 per domain). pages/s = pages ÷ Scrapy's "
+            "elapsed_time_seconds; peak RSS = ru_maxrss of the crawl process (wait4)."
+        ),
+        "",
+    ]
+    print("1/4 throughput", flush=True)
+    runs = e2e.throughput(opts.articles, opts.repeats)
+    print("2/4 extraction cost", flush=True)
+    cost = extraction_cost.measure(opts.cost_repeats)
+    print("3/4 memory", flush=True)
+    sizes = tuple(int(x) for x in opts.memory.split(",") if x)
+    mem = e2e.memory(sizes)
+    print("4/4 quality", flush=True)
+    scores = quality.evaluate()
+    body = [
+        *header,
+        f"## 1. End to end: {opts.articles} roll-listed articles, {opts.repeats} repeats",
+        "",
+        *throughput_table(runs),
+        "",
+        "## 2. Extraction cost per page",
+        "",
+        *cost_table(cost),
+        "",
+        "## 3. Memory: peak RSS by crawl size",
+        "",
+        *memory_table(mem),
+        "",
+        "## 4. Quality per field",
+        "",
+        *quality_table(scores),
+        "",
+        f"Total bench time: {time.monotonic() - started:.0f} s.",
+        "",
+    ]
+    opts.output.write_text("\n".join(body), encoding="utf-8")
+    print(f"wrote {opts.output}", flush=True)
+    return 0
+
+
+def git_head() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=RESULTS.parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=RESULTS.parent,
+    ).stdout.strip()
+    return out + (" (with uncommitted changes)" if dirty else "")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
