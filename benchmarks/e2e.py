@@ -107,7 +107,9 @@ def stat(log_text: str, name: str) -> object:
     return ast.literal_eval(match.group(1)) if match else None
 
 
-def run_full(standin: BenchStandIn, work: Path, tag: str, timeout: float = 600) -> Run:
+def run_full(
+    standin: BenchStandIn, work: Path, tag: str, timeout: float = 600, extra: tuple[str, ...] = ()
+) -> Run:
     """`scrapy crawl sina` discovering every listed article from the roll: posts + JSON lines."""
     out = work / tag
     shutil.rmtree(out, ignore_errors=True)
@@ -122,6 +124,7 @@ def run_full(standin: BenchStandIn, work: Path, tag: str, timeout: float = 600) 
         "-s", f"MARKDOWN_POSTS_DIR={out / 'posts'}",
         "-s", "AUTOTHROTTLE_ENABLED=False",
         "-s", "FEEDS=" + json.dumps({str(feed): {"format": "jsonlines", "overwrite": True}}),
+        *extra,
     ]  # fmt: skip
     log = out / "crawl.log"
     code, rss = run_measured(cmd, proxy_env(standin.url), log, timeout)

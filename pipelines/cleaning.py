@@ -8,6 +8,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.cleaning import clean_body
+from crawler.offload import in_worker
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -29,10 +30,28 @@ class BodyCleaningPipeline:
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         url = adapter.get("url") or ""
-        body = clean_body(adapter.get("body") or "", url)
+        return self._store(item, clean_body(adapter.get("body") or "", url))
+
+    def _store(self, item: Any, body: str) -> Any:
+        adapter = ItemAdapter(item)
+        url = adapter.get("url") or ""
         if not body:
             self.stats.inc_value("cleaning/dropped_empty")
             raise DropItem(f"no readable body left after cleaning: {url}")
         adapter["body"] = body
         self.stats.inc_value("cleaning/cleaned")
         return item
+
+
+class ThreadedBodyCleaningPipeline(BodyCleaningPipeline):
+    """BodyCleaningPipeline with the cleaning in a worker thread: the crawl's default.
+
+    The reactor thread keeps downloading meanwhile (lxml parses without the GIL); stats and the
+    item are only touched back on the reactor thread.
+    """
+
+    async def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        url = adapter.get("url") or ""
+        body = await in_worker(clean_body, adapter.get("body") or "", url)
+        return self._store(item, body)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.atomic import write_atomically
+from crawler.offload import in_worker
 from crawler.posts import PostOptions, post_filename, post_stem, render_post
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ class MarkdownPostPipeline:
         # Post names per directory, by stem, listed once: globbing the directory for every item
         # made each write cost O(posts already there), a 10,000-article crawl O(n^2).
         self._names: dict[Path, dict[str, set[str]]] = {}
+        self._lock = threading.Lock()  # the index is shared by the writer threads
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -62,17 +65,31 @@ class MarkdownPostPipeline:
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
         path = self.post_path(item)
-        data = render_post(item, self.options).encode("utf-8")
         try:
-            names = self._names_in(path.parent)
-            written = write_atomically(path, data)
-            renamed = self._remove_other_names(item, keep=path, names=names)
+            written, renamed = self._write(item, path)
         except OSError as exc:
-            self.stats.inc_value("markdown/failed")
-            # Dropping (not returning) keeps later pipelines from recording the article as saved.
-            raise DropItem(
-                f"cannot write post {path} for {item.url}: {exc.strerror or exc}", log_level="ERROR"
-            ) from exc
+            raise self._dropped(item, path, exc) from exc
+        return self._counted(item, written=written, renamed=renamed)
+
+    def _write(self, item: ArticleItem, path: Path) -> tuple[bool, bool]:
+        """Render and write the post; return (written, renamed). Thread-safe."""
+        data = render_post(item, self.options).encode("utf-8")
+        with self._lock:
+            names = self._names_in(path.parent)
+        written = write_atomically(path, data)
+        with self._lock:
+            renamed = self._remove_other_names(item, keep=path, names=names)
+        return written, renamed
+
+    def _dropped(self, item: ArticleItem, path: Path, exc: OSError) -> DropItem:
+        """Count a failed write; the DropItem to raise, naming the post and the article."""
+        self.stats.inc_value("markdown/failed")
+        # Dropping (not returning) keeps later pipelines from recording the article as saved.
+        return DropItem(
+            f"cannot write post {path} for {item.url}: {exc.strerror or exc}", log_level="ERROR"
+        )
+
+    def _counted(self, item: ArticleItem, *, written: bool, renamed: bool) -> ArticleItem:
         if renamed:
             self.stats.inc_value("markdown/renamed")
         self.stats.inc_value("markdown/written" if written else "markdown/unchanged")
@@ -116,3 +133,19 @@ def name_stem(name: str) -> str:
     ('2022-08-01-imizmscv4373413', '2022-08-01-x')
     """
     return name.removesuffix(".md").split("~", 1)[0]
+
+
+class ThreadedMarkdownPostPipeline(MarkdownPostPipeline):
+    """MarkdownPostPipeline rendering and writing (fsync included) in a worker thread.
+
+    The crawl's default: the reactor thread keeps downloading while a post is rendered and
+    synced to disk. Stats and DropItem are handled back on the reactor thread.
+    """
+
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
+        path = self.post_path(item)
+        try:
+            written, renamed = await in_worker(self._write, item, path)
+        except OSError as exc:
+            raise self._dropped(item, path, exc) from exc
+        return self._counted(item, written=written, renamed=renamed)

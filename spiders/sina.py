@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
 
 from crawler import health
 from crawler.arguments import KNOWN, SpiderArguments, parse_arguments
 from crawler.channels import CHANNELS
 from crawler.extraction import NotAnArticle, parse_article
 from crawler.feeds import FeedError, parse_feed
+from crawler.offload import in_worker
 from crawler.roll import ROLL_REFERER, RollError, parse_roll, roll_page_url
 from crawler.state import canonical_key, open_state
 
@@ -195,9 +194,8 @@ class SinaSpider(scrapy.Spider):
             self.article_failed(response.url, "not a text page")
             return
         try:
-            # In a worker thread: lxml parses and runs XPath without the GIL, so the reactor
-            # keeps downloading while a page is extracted (benchmarks/RESULTS.md, throughput).
-            item = await maybe_deferred_to_future(deferToThread(parse_article, response))
+            # In the worker thread (crawler.offload): the reactor keeps downloading meanwhile.
+            item = await in_worker(parse_article, response)
         except NotAnArticle as exc:
             self.article_failed(exc.url, exc.reason)
             self.remember_not_article(response.request.url if response.request else exc.url, exc)
