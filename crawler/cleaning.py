@@ -391,13 +391,16 @@ def _wrap(el: etree._Element) -> etree._Element:
     return div
 
 
+_IMG_TAG = re.compile(r"<img[\s/>]", re.IGNORECASE)
+
+
 def first_image(html: str) -> str | None:
     """Return the ``src`` of the first ``<img>`` in cleaned HTML, or None.
 
     >>> first_image('<div><p>x</p><img src="https://n.sinaimg.cn/a.jpg"></div>')
     'https://n.sinaimg.cn/a.jpg'
     """
-    if not html:
+    if not html or not _IMG_TAG.search(html):  # spares parsing a body without images
         return None
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     for img in root.iter("img"):

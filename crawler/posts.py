@@ -173,7 +173,8 @@ def render_post(item: ArticleItem, options: PostOptions | None = None) -> str:
     )
     if options.body_format == "markdown":
         body = html_to_markdown(body)
-    body = body.translate(_NUNJUCKS_ESCAPES)
+    if "{" in body or "}" in body:  # a scan, cheaper than translating every body
+        body = body.translate(_NUNJUCKS_ESCAPES)
     return f"---\n{matter}---\n\n{body}\n"
 
 
