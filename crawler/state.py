@@ -81,6 +81,10 @@ class SQLiteState:
         # autocommit: each mark is durable at once, so a killed run loses nothing already saved
         self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # A commit in WAL mode survives a killed process without an fsync each; only a power cut
+        # can drop the last marks, and then those articles are fetched and rewritten unchanged
+        # (posts are fsynced before they are marked). Saves ~0.3 ms of reactor time per article.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS saved ("
             " key TEXT PRIMARY KEY, url TEXT NOT NULL, title TEXT, saved_at REAL NOT NULL)"
