@@ -14,3 +14,7 @@ class PageError(Exception):
         super().__init__(f"{reason}: {url}")
         self.url = url
         self.reason = reason
+
+    def __reduce__(self) -> tuple:
+        # Pickled back from a worker process with both arguments, not just the message.
+        return (type(self), (self.url, self.reason))

@@ -8,7 +8,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.cleaning import clean_body
-from crawler.offload import in_worker
+from crawler.offload import in_thread
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -44,7 +44,7 @@ class BodyCleaningPipeline:
 
 
 class ThreadedBodyCleaningPipeline(BodyCleaningPipeline):
-    """BodyCleaningPipeline with the cleaning in a worker thread: the crawl's default.
+    """BodyCleaningPipeline cleaning in crawler.offload's side thread: the crawl's default.
 
     The reactor thread keeps downloading meanwhile (lxml parses without the GIL); stats and the
     item are only touched back on the reactor thread.
@@ -53,5 +53,5 @@ class ThreadedBodyCleaningPipeline(BodyCleaningPipeline):
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         url = adapter.get("url") or ""
-        body = await in_worker(clean_body, adapter.get("body") or "", url)
+        body = await in_thread(clean_body, adapter.get("body") or "", url)
         return self._store(item, body)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Self
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.atomic import write_atomically
-from crawler.offload import in_worker
+from crawler.offload import in_thread
 from crawler.posts import PostOptions, post_filename, post_stem, render_post
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def name_stem(name: str) -> str:
 
 
 class ThreadedMarkdownPostPipeline(MarkdownPostPipeline):
-    """MarkdownPostPipeline rendering and writing (fsync included) in a worker thread.
+    """MarkdownPostPipeline rendering and writing in crawler.offload's side thread.
 
     The crawl's default: the reactor thread keeps downloading while a post is rendered and
     synced to disk. Stats and DropItem are handled back on the reactor thread.
@@ -145,7 +145,7 @@ class ThreadedMarkdownPostPipeline(MarkdownPostPipeline):
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         path = self.post_path(item)
         try:
-            written, renamed = await in_worker(self._write, item, path)
+            written, renamed = await in_thread(self._write, item, path)
         except OSError as exc:
             raise self._dropped(item, path, exc) from exc
         return self._counted(item, written=written, renamed=renamed)

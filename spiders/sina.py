@@ -13,7 +13,7 @@ from crawler.arguments import KNOWN, SpiderArguments, parse_arguments
 from crawler.channels import CHANNELS
 from crawler.extraction import NotAnArticle, parse_article
 from crawler.feeds import FeedError, parse_feed
-from crawler.offload import in_worker
+from crawler.offload import on_response_in_worker
 from crawler.roll import ROLL_REFERER, RollError, parse_roll, roll_page_url
 from crawler.state import canonical_key, open_state
 
@@ -194,8 +194,8 @@ class SinaSpider(scrapy.Spider):
             self.article_failed(response.url, "not a text page")
             return
         try:
-            # In the worker thread (crawler.offload): the reactor keeps downloading meanwhile.
-            item = await in_worker(parse_article, response)
+            # In the worker (crawler.offload): the reactor keeps downloading meanwhile.
+            item = await on_response_in_worker(parse_article, response)
         except NotAnArticle as exc:
             self.article_failed(exc.url, exc.reason)
             self.remember_not_article(response.request.url if response.request else exc.url, exc)
