@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -287,6 +288,10 @@ class TakeFirstDate:
 
 
 _XPATH_STARTS = ("/", "(", "./", "substring", "normalize-space", "string(")
+# `meta[name='x']::attr(content)`: answered from ArticleLoader.meta_index, not a tree walk.
+_META_CONTENT = re.compile(
+    r"meta\[(?P<attribute>name|property)='(?P<value>[^']*)'\]::attr\(content\)"
+)
 
 
 class ArticleLoader(ItemLoader):
@@ -311,9 +316,29 @@ class ArticleLoader(ItemLoader):
     headimg_in = MapCompose(absolute_image_url)
     channel_in = MapCompose(html_to_text)
 
+    @cached_property
+    def meta_index(self) -> dict[tuple[str, str], list[str]]:
+        """Every `<meta>` tag's content by (name or property, its value), from one pass.
+
+        A page has a dozen meta queries in the selector tables; each as its own query would walk
+        the whole tree again.
+        """
+        index: dict[tuple[str, str], list[str]] = {}
+        for meta in self.selector.root.iter("meta"):
+            content = meta.get("content")
+            if content is None:
+                continue
+            for attribute in ("name", "property"):
+                value = meta.get(attribute)
+                if value is not None:
+                    index.setdefault((attribute, value), []).append(content)
+        return index
+
     def add_query(self, field_name: str, query: str) -> None:
         """Add the values of one query: XPath when it looks like XPath, CSS otherwise."""
-        if query.startswith(_XPATH_STARTS):
+        if meta := _META_CONTENT.fullmatch(query):
+            self.add_value(field_name, self.meta_index.get((meta["attribute"], meta["value"]), []))
+        elif query.startswith(_XPATH_STARTS):
             self.add_xpath(field_name, query)
         else:
             self.add_css(field_name, query)
