@@ -29,10 +29,6 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 # Each article page yields one item: Scrapy starts this many tasks per response (default 100).
 CONCURRENT_ITEMS = 4
-# Pages waiting for the worker process count against this (Scrapy's default is 5 MB, about 25
-# Sina pages); past it downloading pauses. 20 MB keeps the downloader busy while the worker
-# catches up (measured: ~10 % faster crawls), and bounds memory all the same.
-SCRAPER_SLOT_MAX_ACTIVE_SIZE = 20_000_000
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
