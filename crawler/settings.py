@@ -46,6 +46,11 @@ TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
 # --- Scrapy core ------------------------------------------------------------------------------
+DOWNLOAD_HANDLERS = {
+    # Keeps idle connections for every request in flight (see crawler/connections.py).
+    "http": "crawler.connections.PooledHTTP11DownloadHandler",
+    "https": "crawler.connections.PooledHTTP11DownloadHandler",
+}
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
