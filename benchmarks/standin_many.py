@@ -18,7 +18,14 @@ import sys
 import time
 from pathlib import Path
 
-from crawler.standin import FIXTURES, StandIn, as_http, load_fixture_pages, page_key
+from crawler.standin import (
+    FIXTURES,
+    StandIn,
+    as_http,
+    load_fixture_pages,
+    page_key,
+    serve_until_interrupted,
+)
 
 # The number inside the article id, just before the extension: 2160999 in
 # doc-ihqfskcn2160999.shtml, 4399613 in detail-imizmscv4399613.d.html, 244339 in /244339.shtml.
@@ -86,13 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = opts.portfile.with_suffix(".tmp")
     tmp.write_text(str(standin.port), encoding="ascii")
     tmp.replace(opts.portfile)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        standin.stop()
+    serve_until_interrupted(standin)
     return 0
 
 

@@ -364,6 +364,12 @@ def main(argv: list[str] | None = None) -> int:
     if opts.portfile:
         opts.portfile.write_text(str(standin.port), encoding="ascii")
     print(f"Stand-in for Sina on {standin.url} ({len(standin.roll)} roll entries)", flush=True)
+    serve_until_interrupted(standin)
+    return 0
+
+
+def serve_until_interrupted(standin: StandIn) -> None:
+    """Keep a started stand-in serving until Ctrl-C or SIGTERM's KeyboardInterrupt, then stop it."""
     try:
         while True:
             time.sleep(3600)
@@ -371,7 +377,6 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         standin.stop()
-    return 0
 
 
 if __name__ == "__main__":

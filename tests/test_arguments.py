@@ -1,3 +1,5 @@
+"""Spider arguments parsed from strings: URLs here are only text; nothing is fetched, no fixture needed."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

@@ -1,4 +1,7 @@
-"""Sina date parsing: one row per format Sina has printed, all read as Beijing time."""
+"""Sina date parsing: one row per format Sina has printed, all read as Beijing time.
+
+URLs here are only text (the year of a mobile page comes from its URL); no fixture needed.
+"""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""Canonical keys and the SQLite state: URLs here are only text; nothing is fetched, no fixture needed."""
+
 from __future__ import annotations
 
 import sqlite3
