@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -68,9 +69,20 @@ def _worker_started() -> None:
     # Ctrl-C reaches the whole process group: the crawl's own process decides how to stop (it
     # finishes the pages in hand), so a worker must not die of it half way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker holds both ends of its task pipe, so a crawl killed with SIGKILL would
+    # leave it waiting for work forever; it leaves as soon as its parent is gone instead.
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="sina-parent-watch", daemon=True
+    ).start()
     import crawler.cleaning
     import crawler.extraction
     import crawler.posts  # noqa: F401  (imported once here, not on the first page)
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
 
 
 async def in_worker(func: Callable[_P, _T], *args: _P.args) -> _T:

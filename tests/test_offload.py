@@ -1,6 +1,10 @@
 """The worker process: results and the URL-naming errors come back intact across processes."""
 
 import asyncio
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +14,7 @@ from crawler import offload
 from crawler.extraction import NotAnArticle, parse_article
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sina"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -47,3 +52,39 @@ def test_not_an_article_crosses_the_process_boundary_with_url_and_reason():
         asyncio.run(_extract(response))
     assert caught.value.url == response.url
     assert caught.value.reason == "no body"
+
+
+def test_worker_process_leaves_when_the_crawl_is_killed(tmp_path):
+    # The crawl process is SIGKILLed (cron's timeout, an OOM killer): its worker must not linger.
+    script = tmp_path / "crawl.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "from crawler import offload\n"
+        "offload.use_processes(1)\n"
+        "offload._executor.submit(int).result()\n"
+        "print(*offload._executor._processes, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _alive(worker):
+        time.sleep(0.1)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
