@@ -1,4 +1,4 @@
-"""Where the crawl's CPU work runs (extraction, cleaning, rendering): off the reactor thread.
+"""One worker process for extraction, a side thread for the rest: CPU work off the reactor.
 
 By default in one worker *process* (`SINA_WORKER_PROCESSES`, set up by
 crawler.extensions.offload): the work is pure Python and lxml on picklable values, and a
@@ -74,9 +74,7 @@ def _worker_started() -> None:
     threading.Thread(
         target=_exit_with_parent, args=(os.getppid(),), name="sina-parent-watch", daemon=True
     ).start()
-    import crawler.cleaning
-    import crawler.extraction
-    import crawler.posts  # noqa: F401  (imported once here, not on the first page)
+    import crawler.extraction  # noqa: F401  (imported once here, not on the first page)
 
 
 def _exit_with_parent(parent: int, interval: float = 0.5) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import TextResponse
@@ -15,6 +14,7 @@ from crawler.channels import CHANNELS
 from crawler.extraction import NotAnArticle, parse_article
 from crawler.feeds import FeedError, parse_feed
 from crawler.offload import on_response_in_worker
+from crawler.offsite import host_of, is_allowed_host
 from crawler.roll import ROLL_REFERER, RollError, parse_roll, roll_page_url
 from crawler.state import canonical_key, open_state
 
@@ -243,10 +243,7 @@ def download_slot(url: str) -> str:
     """Name the download slot of a URL: one for all of Sina's hosts, else the host.
 
     Sina is one site behind many host names (roll API, finance, news, mobile): one slot keeps
-    CONCURRENT_REQUESTS_PER_DOMAIN and AutoThrottle's delay for Sina as a whole, and keeps the
-    crawl within as many connections as Scrapy's pool holds open (CONCURRENT_REQUESTS_PER_DOMAIN):
-    a roll request on a slot of its own opened a connection over that number, closed after
-    use, and each new one risked a full accept queue and a 1 s SYN retry.
+    CONCURRENT_REQUESTS_PER_DOMAIN and AutoThrottle's delay for Sina as a whole.
 
     >>> download_slot("https://finance.sina.com.cn/roll/2024-05-10/doc-x.shtml")
     'sina'
@@ -255,10 +252,8 @@ def download_slot(url: str) -> str:
     >>> download_slot("https://example.org/a.html")
     'example.org'
     """
-    host = (urlsplit(url).hostname or "").lower()
-    if any(host == domain or host.endswith("." + domain) for domain in SINA_SITE_DOMAINS):
-        return "sina"
-    return host
+    host = host_of(url)
+    return "sina" if is_allowed_host(host, SINA_SITE_DOMAINS, ()) else host
 
 
 def describe_failure(failure: Failure) -> str:

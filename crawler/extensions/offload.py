@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class OffloadExtension:
-    """Run extraction, cleaning and rendering in `SINA_WORKER_PROCESSES` processes (0: a thread)."""
+    """Run extraction in `SINA_WORKER_PROCESSES` processes (0: a thread in the crawl process)."""
 
     def __init__(self, processes: int):
         self.processes = processes
