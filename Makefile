@@ -27,11 +27,11 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Offline demo: the stand-in for Sina (crawler/standin.py) serves the roll API and the sample
+# Offline demo: the stand-in for Sina (tests/standin.py) serves the roll API and the sample
 # pages; the real spider discovers them through it (http_proxy) and writes into output/.
 demo: venv
 	@mkdir -p output; rm -f output/.standin.port; \
-	$(BIN)/python -m crawler.standin --roll-cap 5 --portfile output/.standin.port & pid=$$!; \
+	$(BIN)/python -m tests.standin --roll-cap 5 --portfile output/.standin.port & pid=$$!; \
 	trap 'kill $$pid 2>/dev/null; rm -f output/.standin.port' EXIT; \
 	for i in $$(seq 100); do [ -s output/.standin.port ] && break; sleep 0.1; done; \
 	proxy=http://127.0.0.1:$$(cat output/.standin.port); \

@@ -9,10 +9,10 @@ from pathlib import Path
 import lxml.html
 from scrapy.http import HtmlResponse
 
-from crawler.cleaning import clean_body
-from crawler.extraction import parse_article
 from crawler.items import ArticleItem
-from crawler.posts import PostOptions, render_post
+from crawler.site.cleaning import clean_body
+from crawler.site.extraction import parse_article
+from crawler.site.posts import PostOptions, render_post
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "sina"
 QUALITY = Path(__file__).resolve().parent / "quality"

@@ -1,6 +1,6 @@
 """A stand-in for Sina that lists N distinct article URLs, each served by one sample page.
 
-crawler.standin serves each sample page at its one original URL; a throughput or memory run
+tests.standin serves each sample page at its one original URL; a throughput or memory run
 needs thousands of distinct articles. Here the sample pages' URLs are multiplied by rewriting
 the number in their doc id (doc-ihqfskcn2160999 -> doc-ihqfskcn0000123), so every URL keeps
 its real host and path family, has its own doc id (own post file, own state key) and is answered
@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from crawler.standin import (
+from tests.standin import (
     FIXTURES,
     StandIn,
     as_http,

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from crawler.channels import Channel, UnknownChannel, default_channels, resolve_channels
-from crawler.dates import BEIJING
+from crawler.site.channels import Channel, UnknownChannel, default_channels, resolve_channels
+from crawler.site.dates import BEIJING
 
 # A roll page is one small request; ten pages are Sina's 500 newest entries, so a run after some
 # downtime still catches up. Entries already saved cost nothing but their line in the roll.

@@ -48,8 +48,8 @@ LOG_LEVEL = "INFO"
 # --- Scrapy core ------------------------------------------------------------------------------
 DOWNLOAD_HANDLERS = {
     # Keeps idle connections for every request in flight (see crawler/connections.py).
-    "http": "crawler.connections.PooledHTTP11DownloadHandler",
-    "https": "crawler.connections.PooledHTTP11DownloadHandler",
+    "http": "crawler.downloader.handler.PooledHTTP11DownloadHandler",
+    "https": "crawler.downloader.handler.PooledHTTP11DownloadHandler",
 }
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
@@ -60,10 +60,10 @@ MARKDOWN_POSTS_DIR = str(OUTPUT_DIR / "posts")
 # Post pipelines, with room between them; the crawl-state pipeline sits at 800, after these.
 ITEM_PIPELINES = {
     # Threaded variants: cleaning, rendering and fsync off the reactor thread (README: Performance).
-    "pipelines.cleaning.ThreadedBodyCleaningPipeline": 300,
-    "pipelines.images.PostImagesPipeline": 400,
-    "pipelines.markdown.ThreadedMarkdownPostPipeline": 500,
-    "pipelines.state.MarkSavedPipeline": 800,  # marks an article done once its post is on disk
+    "pipelines.clean_body.ThreadedBodyCleaningPipeline": 300,
+    "pipelines.post_images.PostImagesPipeline": 400,
+    "pipelines.markdown_posts.ThreadedMarkdownPostPipeline": 500,
+    "pipelines.mark_saved.MarkSavedPipeline": 800,  # marks an article done once its post is on disk
 }
 CLEANING_ENABLED = True  # strip scripts, ads, widgets, comments from the article HTML
 MARKDOWN_CATEGORY_ROOT = "金融"  # first category level; empty to start at the site
@@ -88,7 +88,9 @@ FEEDS = {
 # --- Discovery --------------------------------------------------------------------------------
 SINA_ROLL_API_URL = "https://feed.mix.sina.com.cn/api/roll/get"
 SINA_ROLL_PAGE_SIZE = 50  # entries asked per roll page (`num=`); Sina serves at most 50
-CRAWL_STATE_CLASS = "crawler.state.SQLiteState"  # saved-article store: from_settings(settings)
+CRAWL_STATE_CLASS = (
+    "crawler.storage.crawl_state.SQLiteState"  # saved-article store: from_settings(settings)
+)
 
 # --- Unattended runs ---------------------------------------------------------------------------
 COMMANDS_MODULE = "crawler.commands"  # our `crawl`: one-line usage errors, exit 1 on failed crawls
@@ -105,12 +107,12 @@ CRAWL_HEALTH_ENABLED = True  # log the summary and fail the exit status on a bad
 CRAWL_FAILURE_RATIO = 0.5  # the crawl failed when more than this share of articles failed
 DOWNLOADER_MIDDLEWARES = {
     # Before RetryMiddleware (550) on the way back, so block answers get a slower retry.
-    "crawler.slowdown.SlowDownMiddleware": 560,
+    "crawler.downloader.slowdown.SlowDownMiddleware": 560,
     # Holds back retried requests (0.5 s, 1 s, 2 s, ...) before they go out again.
-    "crawler.backoff.RetryBackoffMiddleware": 555,
+    "crawler.downloader.backoff.RetryBackoffMiddleware": 555,
     # Scrapy's offsite filter, with the allowed hosts taken from the run (redirects included).
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "crawler.offsite.SinaOffsiteMiddleware": 50,
+    "crawler.downloader.offsite.SinaOffsiteMiddleware": 50,
 }
 # Hosts (and their subdomains) requests may go to, besides the roll API's, feeds' and -a urls'.
 SINA_ALLOWED_DOMAINS = ["sina.com.cn", "sina.cn", "sinaimg.cn"]

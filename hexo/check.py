@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from crawler.cleaning import clean_body
 from crawler.items import ArticleItem
-from crawler.posts import PostOptions, post_filename, render_post
+from crawler.site.cleaning import clean_body
+from crawler.site.posts import PostOptions, post_filename, render_post
 
 SEED = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "seed" / "example-post.md"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

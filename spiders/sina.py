@@ -1,4 +1,4 @@
-"""The `sina` spider: decides what to fetch; extraction lives in crawler.extraction."""
+"""The `sina` spider: decides what to fetch; extraction lives in crawler.site.extraction."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import scrapy
 from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler import health
 from crawler.arguments import KNOWN, SpiderArguments, parse_arguments
-from crawler.channels import CHANNELS
-from crawler.extraction import NotAnArticle, parse_article
-from crawler.feeds import FeedError, parse_feed
-from crawler.offload import on_response_in_worker
-from crawler.offsite import host_of, is_allowed_host
-from crawler.roll import ROLL_REFERER, RollError, parse_roll, roll_page_url
-from crawler.state import canonical_key, open_state
+from crawler.downloader.offsite import host_of, is_allowed_host
+from crawler.extensions import health
+from crawler.extensions.offload import on_response_in_worker
+from crawler.site.channels import CHANNELS
+from crawler.site.extraction import NotAnArticle, parse_article
+from crawler.site.feeds import FeedError, parse_feed
+from crawler.site.roll import ROLL_REFERER, RollError, parse_roll, roll_page_url
+from crawler.storage.crawl_state import canonical_key, open_state
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from twisted.python.failure import Failure
 
     from crawler.items import ArticleItem
-    from crawler.state import ArticleState
+    from crawler.storage.crawl_state import ArticleState
 
 SINA_SITE_DOMAINS = ("sina.com.cn", "sina.cn")
 # Roll pages go ahead of articles, so discovery finishes early and articles stream behind it.
@@ -198,7 +198,7 @@ class SinaSpider(scrapy.Spider):
             self.article_failed(response.url, "not a text page")
             return
         try:
-            # In the worker (crawler.offload): the reactor keeps downloading meanwhile.
+            # In the worker (crawler.extensions.offload): the reactor keeps downloading meanwhile.
             item = await on_response_in_worker(parse_article, response)
         except NotAnArticle as exc:
             self.article_failed(exc.url, exc.reason)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from crawler.standin import StandIn
+from tests.standin import StandIn
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

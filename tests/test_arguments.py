@@ -15,7 +15,7 @@ from crawler.arguments import (
     parse_when,
     read_urls_file,
 )
-from crawler.channels import CHANNELS, GROUPS, UnknownChannel, resolve_channels
+from crawler.site.channels import CHANNELS, GROUPS, UnknownChannel, resolve_channels
 
 BJ = timezone(timedelta(hours=8))
 

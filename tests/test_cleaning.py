@@ -4,7 +4,7 @@ from pathlib import Path
 import parsel
 import pytest
 
-from crawler.cleaning import clean_body, first_image
+from crawler.site.cleaning import clean_body, first_image
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sina"
 BASE = "https://finance.sina.com.cn/roll/2022-08-01/doc-ixxxx.shtml"

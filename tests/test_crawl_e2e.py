@@ -15,8 +15,8 @@ import urllib.request
 
 import pytest
 
-from crawler.standin import FIXTURES, Page, fixture_urls, page_key
 from tests.conftest import PROJECT_ROOT, run_crawl
+from tests.standin import FIXTURES, Page, fixture_urls, page_key
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.dates import BEIJING, parse_sina_date, strip_sina_date, url_year
+from crawler.site.dates import BEIJING, parse_sina_date, strip_sina_date, url_year
 
 
 @pytest.mark.parametrize(

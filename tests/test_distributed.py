@@ -57,7 +57,7 @@ def test_without_redis_url_nothing_changes_and_scrapy_redis_is_never_imported():
     scheduler, dupefilter, state, scrapy_redis_loaded, redis_loaded = result.stdout.split()
     assert scheduler == "scrapy.core.scheduler.Scheduler"
     assert dupefilter == "scrapy.dupefilters.RFPDupeFilter"
-    assert state != "crawler.distributed.state.RedisArticleState"
+    assert state != "crawler.distributed.redis_state.RedisArticleState"
     assert (scrapy_redis_loaded, redis_loaded) == ("False", "False")
 
 
@@ -78,7 +78,7 @@ def test_redis_url_switches_scheduler_dupefilter_state_and_idle_exit():
     assert s["SCHEDULER_DUPEFILTER_KEY"] == "jobA:dupefilter"
     assert s.getbool("SCHEDULER_PERSIST") is True
     assert s.getint("SCHEDULER_IDLE_BEFORE_CLOSE") == 0
-    assert s["CRAWL_STATE_CLASS"] == "crawler.distributed.state.RedisArticleState"
+    assert s["CRAWL_STATE_CLASS"] == "crawler.distributed.redis_state.RedisArticleState"
     from crawler.distributed.idle import RedisIdleCloser
 
     assert s.getdict("EXTENSIONS")[RedisIdleCloser] == 500
@@ -90,14 +90,14 @@ def test_command_line_settings_beat_the_addon():
     DistributedAddon().update_settings(settings)
     assert settings.getbool("SCHEDULER_PERSIST") is False
     # the project's own state class is replaced: the state must be shared
-    assert settings["CRAWL_STATE_CLASS"] == "crawler.distributed.state.RedisArticleState"
+    assert settings["CRAWL_STATE_CLASS"] == "crawler.distributed.redis_state.RedisArticleState"
 
 
 # --- the Redis article state -----------------------------------------------------------------
 
 
 def test_redis_state_is_shared_between_workers(redis_target):
-    from crawler.distributed.state import RedisArticleState
+    from crawler.distributed.redis_state import RedisArticleState
 
     settings = Settings(
         {"REDIS_URL": redis_target.url, "SINA_REDIS_KEY_PREFIX": redis_target.prefix}
@@ -122,7 +122,7 @@ def test_redis_state_is_shared_between_workers(redis_target):
 
 
 def test_redis_state_needs_redis_url():
-    from crawler.distributed.state import RedisArticleState
+    from crawler.distributed.redis_state import RedisArticleState
 
     with pytest.raises(ValueError, match="REDIS_URL"):
         RedisArticleState.from_settings(Settings({"REDIS_URL": ""}))

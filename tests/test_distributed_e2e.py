@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.standin import ROLL_PATH, StandIn, load_fixture_pages, page_key
+from tests.standin import ROLL_PATH, StandIn, load_fixture_pages, page_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 

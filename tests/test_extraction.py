@@ -12,9 +12,9 @@ from parsel import Selector
 from scrapy.http import HtmlResponse
 from w3lib.encoding import resolve_encoding
 
-from crawler.extraction import NotAnArticle, parse_article
 from crawler.items import ArticleItem
-from crawler.loaders import ArticleLoader
+from crawler.site.extraction import NotAnArticle, parse_article
+from crawler.site.loaders import ArticleLoader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sina"
 FIELDS = (

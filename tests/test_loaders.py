@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.dates import parse_sina_date
-from crawler.loaders import (
+from crawler.site.dates import parse_sina_date
+from crawler.site.loaders import (
     ArticleLoader,
     TakeFirstDate,
     absolute_image_url,

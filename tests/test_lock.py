@@ -4,12 +4,12 @@ import os
 import subprocess
 import sys
 
-from crawler.lock import RunLock
+from crawler.extensions.lock import RunLock
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from crawler.lock import RunLock
+from crawler.extensions.lock import RunLock
 lock = RunLock(Path(sys.argv[1]))
 print("held" if lock.acquire() else "busy", flush=True)
 time.sleep(60)

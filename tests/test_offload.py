@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler import offload
-from crawler.extraction import NotAnArticle, parse_article
+from crawler.extensions import offload
+from crawler.site.extraction import NotAnArticle, parse_article
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sina"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +59,7 @@ def test_worker_process_leaves_when_the_crawl_is_killed(tmp_path):
     script = tmp_path / "crawl.py"
     script.write_text(
         "import os, signal, sys\n"
-        "from crawler import offload\n"
+        "from crawler.extensions import offload\n"
         "offload.use_processes(1)\n"
         "offload._executor.submit(int).result()\n"
         "print(*offload._executor._processes, flush=True)\n"

@@ -18,9 +18,9 @@ from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
 from crawler.items import ArticleItem
-from pipelines.cleaning import BodyCleaningPipeline
-from pipelines.images import PostImagesPipeline
-from pipelines.markdown import MarkdownPostPipeline
+from pipelines.clean_body import BodyCleaningPipeline
+from pipelines.markdown_posts import MarkdownPostPipeline
+from pipelines.post_images import PostImagesPipeline
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -257,9 +257,9 @@ class OneArticleSpider(scrapy.Spider):
 
 process = CrawlerProcess({
     "ITEM_PIPELINES": {
-        "pipelines.cleaning.BodyCleaningPipeline": 300,
-        "pipelines.images.PostImagesPipeline": 400,
-        "pipelines.markdown.MarkdownPostPipeline": 500,
+        "pipelines.clean_body.BodyCleaningPipeline": 300,
+        "pipelines.post_images.PostImagesPipeline": 400,
+        "pipelines.markdown_posts.MarkdownPostPipeline": 500,
     },
     "MARKDOWN_POSTS_DIR": posts, "MARKDOWN_LOCAL_IMAGES": True, "MARKDOWN_IMAGES_STORE": store,
     "MARKDOWN_IMAGES_URL": "/images/sina", "LOG_LEVEL": "INFO", "TELNETCONSOLE_ENABLED": False,
@@ -303,12 +303,12 @@ def test_local_image_copies_rewrite_post(image_server, tmp_path):
 def test_full_disk_drops_item_naming_path_and_url(tmp_path, monkeypatch):
     import errno
 
-    import pipelines.markdown
+    import pipelines.markdown_posts
 
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pipelines.markdown, "write_atomically", full)
+    monkeypatch.setattr(pipelines.markdown_posts, "write_atomically", full)
     pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
     with pytest.raises(DropItem) as info:
         pipe.process_item(make_item())

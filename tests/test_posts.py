@@ -7,9 +7,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.cleaning import clean_body
 from crawler.items import ArticleItem
-from crawler.posts import PostOptions, post_filename, render_post
+from crawler.site.cleaning import clean_body
+from crawler.site.posts import PostOptions, post_filename, render_post
 
 SEED = Path(__file__).parent / "fixtures" / "seed" / "example-post.md"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

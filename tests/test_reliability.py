@@ -19,14 +19,14 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler import health
 from crawler import settings as project
-from crawler.backoff import RetryBackoffMiddleware, retry_wait
-from crawler.cleaning import clean_body
-from crawler.extraction import NotAnArticle, parse_article
-from crawler.loaders import normalise_space
-from crawler.offsite import SinaOffsiteMiddleware
-from crawler.posts import PostOptions, post_filename, render_post
+from crawler.downloader.backoff import RetryBackoffMiddleware, retry_wait
+from crawler.downloader.offsite import SinaOffsiteMiddleware
+from crawler.extensions import health
+from crawler.site.cleaning import clean_body
+from crawler.site.extraction import NotAnArticle, parse_article
+from crawler.site.loaders import normalise_space
+from crawler.site.posts import PostOptions, post_filename, render_post
 from spiders.sina import SinaSpider
 
 # --- Offsite policy ---------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def test_offsite_not_configured_without_domains():
 def test_project_settings_replace_scrapys_offsite_middleware():
     mws = project.DOWNLOADER_MIDDLEWARES
     assert mws["scrapy.downloadermiddlewares.offsite.OffsiteMiddleware"] is None
-    assert mws["crawler.offsite.SinaOffsiteMiddleware"] == 50
+    assert mws["crawler.downloader.offsite.SinaOffsiteMiddleware"] == 50
     assert project.SINA_ALLOWED_DOMAINS == ["sina.com.cn", "sina.cn", "sinaimg.cn"]
 
 

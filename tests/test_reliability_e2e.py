@@ -17,8 +17,8 @@ import time
 import pytest
 import yaml
 
-from crawler.standin import Page, page_key
 from tests.conftest import PROJECT_ROOT, run_crawl
+from tests.standin import Page, page_key
 from tests.test_crawl_e2e import T0, TITLES, URLS, expected, titles_by_key
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.feeds import FeedError, parse_feed
-from crawler.roll import RollError, entry_time, parse_roll, roll_page_url
+from crawler.site.feeds import FeedError, parse_feed
+from crawler.site.roll import RollError, entry_time, parse_roll, roll_page_url
 
 BJ = timezone(timedelta(hours=8))
 FEEDS = Path(__file__).parent / "fixtures" / "sina" / "feeds"

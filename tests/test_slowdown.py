@@ -8,7 +8,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.slowdown import SlowDownMiddleware
+from crawler.downloader.slowdown import SlowDownMiddleware
 
 
 class FakeDownloader:

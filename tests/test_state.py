@@ -8,8 +8,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from crawler.items import ArticleItem
-from crawler.state import SQLiteState, canonical_key, open_state
-from pipelines.state import MarkSavedPipeline
+from crawler.storage.crawl_state import SQLiteState, canonical_key, open_state
+from pipelines.mark_saved import MarkSavedPipeline
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Draft an expected body text for a fixture page, to be read and corrected by hand.
 
-Independent of crawler.extraction: the page's visible text (scripts and styles left out),
+Independent of crawler.site.extraction: the page's visible text (scripts and styles left out),
 one line per block, from the line holding expected.json's first paragraph to the line holding
 its last. The draft then gets reviewed against the page and edited (ads, widgets and captions
 that are not the article's are removed by hand); the reviewed file is what the bench uses.

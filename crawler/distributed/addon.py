@@ -13,7 +13,7 @@ SCHEDULER_PATH = "crawler.distributed.scheduler.RedisScheduler"
 DUPEFILTER_PATH = "crawler.distributed.scheduler.RedisDupeFilter"
 QUEUE_PATH = "scrapy_redis.queue.PriorityQueue"
 IDLE_CLOSER_PATH = "crawler.distributed.idle.RedisIdleCloser"
-STATE_PATH = "crawler.distributed.state.RedisArticleState"
+STATE_PATH = "crawler.distributed.redis_state.RedisArticleState"
 
 
 def redis_keys(prefix: str) -> dict[str, str]:

@@ -1,14 +1,13 @@
-"""At close, log a summary (failing URLs, field coverage) and flag failed runs for the exit code."""
+"""Crawl health: count article and roll outcomes and decide whether the run failed."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-
-from crawler import health
 
 if TYPE_CHECKING:
     from typing import Self
@@ -18,13 +17,66 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 MAX_LISTED = 20
 
+# Sent by the spider (via crawler.signals.send_catch_log) when an article cannot be saved,
+# and when a roll API page answered or failed; the health extension listens.
+article_failed = object()
+roll_fetched = object()
+roll_failed = object()
+
+TRACKED_FIELDS = ("title", "author", "date", "body", "categories", "channel")
+
+
+@dataclass
+class CrawlHealth:
+    """Outcomes of one run and the verdict rules (pure, so it is unit-tested without a crawl)."""
+
+    failure_ratio: float = 0.5
+    saved: int = 0
+    failures: dict[str, str] = field(default_factory=dict)
+    coverage: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TRACKED_FIELDS, 0))
+    roll_ok: int = 0
+    roll_errors: dict[str, str] = field(default_factory=dict)
+
+    def add_item(self, item: object) -> None:
+        """Count one saved item and which tracked fields it filled."""
+        self.saved += 1
+        for name in TRACKED_FIELDS:
+            if getattr(item, name, None):
+                self.coverage[name] += 1
+
+    def verdict(self) -> str:
+        """Return '' when the run is healthy, else why it failed.
+
+        >>> h = CrawlHealth(); h.roll_errors["u"] = "HTTP 503"; h.verdict()
+        'roll API unreachable: no roll page could be read'
+        >>> h = CrawlHealth(saved=1, failures={"a": "x", "b": "y"}); h.verdict()
+        'most article pages failed: 2 of 3'
+        >>> CrawlHealth(saved=2, failures={"a": "x"}).verdict()
+        ''
+        """
+        if self.roll_errors and not self.roll_ok:
+            return "roll API unreachable: no roll page could be read"
+        attempted = self.saved + len(self.failures)
+        if attempted and len(self.failures) / attempted > self.failure_ratio:
+            return f"most article pages failed: {len(self.failures)} of {attempted}"
+        return ""
+
+    def coverage_line(self) -> str:
+        """Summarise field coverage, e.g. 'title 3/3, author 2/3'.
+
+        >>> h = CrawlHealth(); h.add_item(type("I", (), {"title": "t", "author": ""})())
+        >>> h.coverage_line()
+        'title 1/1, author 0/1, date 0/1, body 0/1, categories 0/1, channel 0/1'
+        """
+        return ", ".join(f"{k} {v}/{self.saved}" for k, v in self.coverage.items())
+
 
 class CrawlHealthExtension:
     """Collect outcomes through signals; the `crawl` command turns `health/failed` into exit 1."""
 
     def __init__(self, crawler: Crawler, failure_ratio: float):
         self.crawler = crawler
-        self.health = health.CrawlHealth(failure_ratio=failure_ratio)
+        self.health = CrawlHealth(failure_ratio=failure_ratio)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -34,9 +86,9 @@ class CrawlHealthExtension:
         sig = crawler.signals
         sig.connect(ext.item_scraped, signal=signals.item_scraped)
         sig.connect(ext.item_dropped, signal=signals.item_dropped)
-        sig.connect(ext.article_failed, signal=health.article_failed)
-        sig.connect(ext.roll_fetched, signal=health.roll_fetched)
-        sig.connect(ext.roll_failed, signal=health.roll_failed)
+        sig.connect(ext.article_failed, signal=article_failed)
+        sig.connect(ext.roll_fetched, signal=roll_fetched)
+        sig.connect(ext.roll_failed, signal=roll_failed)
         sig.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 

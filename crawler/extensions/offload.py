@@ -1,15 +1,132 @@
-"""OffloadExtension: start the worker process(es) of crawler.offload with the crawl, stop them after."""
+"""One worker process for extraction, a side thread for the rest: CPU work off the reactor.
+
+By default in one worker *process* (`SINA_WORKER_PROCESSES`, set up by
+crawler.extensions.offload): the work is pure Python and lxml on picklable values, and a
+process has its own interpreter lock, so it runs on the second core while the reactor thread
+downloads. A thread could not do that: measured on 2 cores, extraction in a thread left the
+whole crawl bound by one lock (benchmarks/RESULTS.md). Without the extension (unit tests,
+`SINA_WORKER_PROCESSES=0`) the work runs in one worker thread. Cleaning, rendering and post
+writes (short, or waiting on fsync) go to a side thread, not behind pages in the worker's queue.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scrapy.http import Response
+
 
 from typing import TYPE_CHECKING, Self
 
 from scrapy import signals
 
-from crawler import offload
-
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sina-work")
+_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sina-side")
+_executor: Executor = _THREAD
+
+
+def use_processes(count: int) -> None:
+    """Run `in_worker` calls in `count` worker processes from now on (0: the worker thread)."""
+    global _executor
+    shutdown()
+    if count > 0:
+        _executor = ProcessPoolExecutor(
+            count, mp_context=_start_method(), initializer=_worker_started
+        )
+        # Start the workers now, while the first requests download, not on the first page.
+        _executor.submit(int)
+
+
+def shutdown() -> None:
+    """Stop the worker processes, if any, and go back to the worker thread."""
+    global _executor
+    if _executor is not _THREAD:
+        _executor.shutdown(wait=True, cancel_futures=True)
+        _executor = _THREAD
+
+
+def _start_method() -> multiprocessing.context.BaseContext:
+    """Fork while this process has one thread (as when the crawl starts), else spawn.
+
+    A forked worker starts at once with every module already imported (a spawned one spends
+    ~0.4 s of CPU importing them again); but forking a process that runs other threads can
+    deadlock the child, and Python 3.12+ warns about it.
+    """
+    single = threading.active_count() == 1
+    return multiprocessing.get_context("fork" if single and hasattr(os, "fork") else "spawn")
+
+
+def _worker_started() -> None:
+    # Ctrl-C reaches the whole process group: the crawl's own process decides how to stop (it
+    # finishes the pages in hand), so a worker must not die of it half way.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker holds both ends of its task pipe, so a crawl killed with SIGKILL would
+    # leave it waiting for work forever; it leaves as soon as its parent is gone instead.
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="sina-parent-watch", daemon=True
+    ).start()
+    import crawler.site.extraction  # noqa: F401  (imported once here, not on the first page)
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
+
+
+async def in_worker(func: Callable[_P, _T], *args: _P.args) -> _T:
+    """Run ``func(*args)`` in the worker (process or thread); its exception is raised here.
+
+    In a process, `func` and its arguments travel by pickle: module-level functions and plain
+    values only. Needs the asyncio reactor (the project's TWISTED_REACTOR).
+
+    >>> asyncio.run(in_worker(sum, [1, 2, 3]))
+    6
+    """
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_executor, func, *args)
+
+
+async def in_thread(func: Callable[..., _T], *args: Any) -> _T:
+    """Run ``func(*args)`` in the side thread: short work (cleaning, rendering) and file writes.
+
+    Kept out of the worker process's queue, where it would wait behind pages to extract.
+
+    >>> asyncio.run(in_thread(len, "abc"))
+    3
+    """
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_SIDE, functools.partial(func, *args))
+
+
+async def on_response_in_worker(func: Callable[[Response], _T], response: Response) -> _T:
+    """Run ``func(response)`` in the worker, sending the response as its picklable parts."""
+    parts = (type(response), response.url, response.status, dict(response.headers), response.body)
+    return await in_worker(_call_on_response, func, parts)
+
+
+def _call_on_response(func: Callable[[Response], _T], parts: tuple) -> _T:
+    """Rebuild the response from its parts (its encoding is found again the same way)."""
+    response_class, url, status, headers, body = parts
+    return func(response_class(url=url, status=status, headers=headers, body=body))
 
 
 class OffloadExtension:
@@ -23,9 +140,9 @@ class OffloadExtension:
         extension = cls(max(0, crawler.settings.getint("SINA_WORKER_PROCESSES", 1)))
         # Started here, not when the spider opens: a new process takes ~0.4 s to import its
         # modules, which then overlaps the rest of Scrapy's start-up.
-        offload.use_processes(extension.processes)
+        use_processes(extension.processes)
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
     def engine_stopped(self) -> None:
-        offload.shutdown()
+        shutdown()

@@ -8,8 +8,8 @@ from email.utils import parsedate_to_datetime
 
 from lxml import etree
 
-from crawler.dates import BEIJING
-from crawler.errors import PageError
+from crawler.site.dates import BEIJING
+from crawler.site.errors import PageError
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

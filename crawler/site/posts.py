@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from crawler.cleaning import first_image
+from crawler.site.cleaning import first_image
 
 if TYPE_CHECKING:
     from crawler.items import ArticleItem

@@ -65,7 +65,7 @@ def resolve_channels(token: str) -> list[Channel]:
     >>> resolve_channels("crypto")
     Traceback (most recent call last):
     ...
-    crawler.channels.UnknownChannel: unknown channel 'crypto'
+    crawler.site.channels.UnknownChannel: unknown channel 'crypto'
     """
     key = token.strip()
     if key.isdigit() and int(key) in _BY_LID:

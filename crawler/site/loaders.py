@@ -12,8 +12,8 @@ from itemloaders.processors import Identity, MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 from w3lib.html import remove_comments, remove_tags, replace_entities
 
-from crawler.dates import parse_sina_date, strip_sina_date
 from crawler.items import ArticleItem
+from crawler.site.dates import parse_sina_date, strip_sina_date
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -269,7 +269,7 @@ class TakeFirstDate:
     def __call__(self, values: Sequence[datetime]) -> datetime | None:
         """Return the chosen publish time, or None without candidates.
 
-        >>> from crawler.dates import parse_sina_date as p
+        >>> from crawler.site.dates import parse_sina_date as p
         >>> pick = TakeFirstDate()
         >>> pick([p("2022-08-01 11:23"), p("2022-08-01 11:23"), p("2022-08-01 11:23:57")])
         datetime.datetime(2022, 8, 1, 11, 23, 57, tzinfo=zoneinfo.ZoneInfo(key='Asia/Shanghai'))

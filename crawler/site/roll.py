@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from crawler.dates import BEIJING
-from crawler.errors import PageError
+from crawler.site.dates import BEIJING
+from crawler.site.errors import PageError
 
 ROLL_PAGE_SIZE = 50
 # Sina answers roll API calls without this Referer with 403.
@@ -90,11 +90,11 @@ def parse_roll(body: bytes | str, url: str) -> list[RollEntry]:
     >>> parse_roll('{"result": {"status": {"code": 1, "msg": "bad lid"}}}', "u")
     Traceback (most recent call last):
     ...
-    crawler.roll.RollError: roll API status code 1 (bad lid): u
+    crawler.site.roll.RollError: roll API status code 1 (bad lid): u
     >>> parse_roll("<html>", "u")
     Traceback (most recent call last):
     ...
-    crawler.roll.RollError: roll API answer is not JSON: u
+    crawler.site.roll.RollError: roll API answer is not JSON: u
     """
     try:
         doc = json.loads(body)

@@ -11,7 +11,7 @@ from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler import health
+from crawler.extensions import health
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

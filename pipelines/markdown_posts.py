@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Self
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.atomic import write_atomically
-from crawler.offload import in_thread
-from crawler.posts import PostOptions, post_filename, post_stem, render_post
+from crawler.extensions.offload import in_thread
+from crawler.site.posts import PostOptions, post_filename, post_stem, render_post
+from crawler.storage.atomic import write_atomically
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -136,7 +136,7 @@ def name_stem(name: str) -> str:
 
 
 class ThreadedMarkdownPostPipeline(MarkdownPostPipeline):
-    """MarkdownPostPipeline rendering and writing in crawler.offload's side thread.
+    """MarkdownPostPipeline rendering and writing in crawler.extensions.offload's side thread.
 
     The crawl's default: the reactor thread keeps downloading while a post is rendered and
     synced to disk. Stats and DropItem are handled back on the reactor thread.

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from crawler.dates import url_year
-from crawler.errors import PageError
-from crawler.loaders import ArticleLoader
+from crawler.site.dates import url_year
+from crawler.site.errors import PageError
+from crawler.site.loaders import ArticleLoader
 
 if TYPE_CHECKING:
     from scrapy.http import TextResponse

@@ -1,4 +1,4 @@
-"""Incremental crawl state in Redis, shared by all workers (the ArticleState of crawler.state)."""
+"""Incremental crawl state in Redis, shared by all workers (the ArticleState of crawler.storage.crawl_state)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ It answers both as an HTTP proxy (absolute-URI requests, so article URLs keep th
 hostnames over plain http while the crawler runs with `http_proxy` set) and as a plain server
 (any path ending in /api/roll/get is the roll API). `make demo` and the end-to-end tests use it.
 
-    python -m crawler.standin [--port 0] [--portfile FILE] [--roll-cap 5] [--config FILE.json]
+    python -m tests.standin [--port 0] [--portfile FILE] [--roll-cap 5] [--config FILE.json]
 
 The config JSON may hold "roll" (entries), "faults" ({url: fault}) and "roll_faults"
 ({page: fault}); see `StandIn.configure`. GET /__hits__ returns the hits per URL as JSON.

@@ -1,4 +1,4 @@
-"""BodyCleaningPipeline: replace the raw article HTML with what a reader sees (crawler.cleaning)."""
+"""BodyCleaningPipeline: replace the raw article HTML with what a reader sees (crawler.site.cleaning)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Self
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.cleaning import clean_body
-from crawler.offload import in_thread
+from crawler.extensions.offload import in_thread
+from crawler.site.cleaning import clean_body
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -44,7 +44,7 @@ class BodyCleaningPipeline:
 
 
 class ThreadedBodyCleaningPipeline(BodyCleaningPipeline):
-    """BodyCleaningPipeline cleaning in crawler.offload's side thread: the crawl's default.
+    """BodyCleaningPipeline cleaning in crawler.extensions.offload's side thread: the crawl's default.
 
     The reactor thread keeps downloading meanwhile (lxml parses without the GIL); stats and the
     item are only touched back on the reactor thread.

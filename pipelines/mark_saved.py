@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.state import canonical_key, open_state
+from crawler.storage.crawl_state import canonical_key, open_state
 
 if TYPE_CHECKING:
     from typing import Self
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
     from crawler.items import ArticleItem
-    from crawler.state import ArticleState
+    from crawler.storage.crawl_state import ArticleState
 
 
 class MarkSavedPipeline:

@@ -1,0 +1,1 @@
+"""Scrapy downloader components: middlewares (offsite, slow-down, retry back-off) and the handler."""

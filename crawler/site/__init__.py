@@ -1,0 +1,1 @@
+"""Sina site knowledge: page templates, extraction, cleaning, dates, channels, roll and feeds."""

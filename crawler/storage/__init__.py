@@ -1,0 +1,1 @@
+"""Durable local storage: atomic file writes and the saved-article state."""
