@@ -1,4 +1,4 @@
-"""Shared fixtures: a private, cleaned-up Redis namespace for distributed-mode tests."""
+"""Shared fixtures and helpers: a private Redis namespace, the stand-in, sample items."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
 
+from crawler.items import ArticleItem
 from tests.standin import StandIn
 
 if TYPE_CHECKING:
@@ -117,3 +122,27 @@ def run_crawl(
     lines = feed.read_text(encoding="utf-8").splitlines() if feed.exists() else []
     items = [json.loads(line) for line in lines if line.strip()]
     return CrawlResult(proc.returncode, proc.stderr + proc.stdout, items)
+
+
+# --- A sample article item, and components built from settings for the pipeline tests ---------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def make_item(**changes) -> ArticleItem:
+    fields = {
+        "url": "https://finance.sina.com.cn/roll/2022-08-01/doc-imizmscv4373413.shtml",
+        "doc_id": "imizmscv4373413",
+        "title": "标题：一",
+        "author": "上海证券报",
+        "date": datetime(2022, 8, 1, 11, 23, 57, tzinfo=SHANGHAI),
+        "body": "<div><p>　　正文第一段。</p></div>",
+        "channel": "国内",
+    }
+    fields.update(changes)
+    return ArticleItem(**fields)
+
+
+def build(cls, **settings):
+    crawler = get_crawler(settings_dict=settings)
+    return build_from_crawler(cls, crawler), crawler.stats
