@@ -10,8 +10,6 @@ import pytest
 from crawler.site.feeds import FeedError, parse_feed
 
 BJ = timezone(timedelta(hours=8))
-
-
 FEEDS = Path(__file__).parent / "fixtures" / "sina" / "feeds"
 
 
