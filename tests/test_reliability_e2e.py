@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from tests.conftest import PROJECT_ROOT, run_crawl
+from tests.e2e.samples import T0, TITLES, URLS, expected, titles_by_key
 from tests.standin import Page, page_key
-from tests.test_crawl_e2e import T0, TITLES, URLS, expected, titles_by_key
 
 pytestmark = pytest.mark.e2e
 
