@@ -1,7 +1,7 @@
 """End-to-end reliability: hostile pages, offsite redirects, kills and signals, bad disks.
 
 Each test is a real `scrapy crawl sina` through the stand-in for Sina (as an HTTP proxy).
-Faults already covered by tests/test_crawl_e2e.py (404/500/reset/slow bodies, 456, the lock
+Faults already covered by tests/e2e/test_crawl.py (404/500/reset/slow bodies, 456, the lock
 after kill -9, bad arguments, JOBDIR + SIGINT) are not repeated here.
 """
 
