@@ -248,6 +248,17 @@ def saved_keys(state_dir) -> set[str]:
     return {page_key(url) for (url,) in rows}
 
 
+def wait_for_saved(state_dir, count: int, timeout: float = 10) -> None:
+    """Poll the state until it holds `count` articles: the state pipeline records each article
+    right after its post is written, so a post on disk may not be in the state yet."""
+    deadline = time.monotonic() + timeout
+    while len(saved_keys(state_dir)) < count:
+        if time.monotonic() > deadline:
+            recorded = len(saved_keys(state_dir))
+            pytest.fail(f"the state recorded {recorded} of {count} saved articles in {timeout} s")
+        time.sleep(0.05)
+
+
 def wait_for_posts(posts, count: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while len(list(posts.glob("*.md"))) < count and time.monotonic() < deadline:
@@ -280,7 +291,7 @@ def test_sigkill_mid_run_loses_nothing_and_the_next_run_finishes_the_rest(standi
     proc = start_crawl(standin, tmp_path)
     try:
         wait_for_posts(tmp_path / "posts", 3)
-        time.sleep(0.3)  # the state pipeline records each article right after its post
+        wait_for_saved(tmp_path / "state", 3)
     finally:
         proc.kill()  # SIGKILL: no cleanup code runs
         assert proc.wait(10) == -signal.SIGKILL
