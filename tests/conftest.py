@@ -63,6 +63,26 @@ def redis_target() -> Iterator[RedisTarget]:
     client.close()
 
 
+E2E_TESTS = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse unmarked slow tests, so `make test-fast` (-m "not e2e and not redis") stays fast
+    and Redis-free: every test under tests/e2e/ needs the e2e marker, every test that uses
+    `redis_target` the redis marker."""
+    unmarked = [
+        f"{item.nodeid} (needs pytest.mark.{marker})"
+        for item in items
+        for marker, needed in (
+            ("e2e", E2E_TESTS in item.path.parents),
+            ("redis", "redis_target" in getattr(item, "fixturenames", ())),
+        )
+        if needed and item.get_closest_marker(marker) is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("unmarked tests: " + ", ".join(unmarked))
+
+
 # --- The offline stand-in for Sina, and real `scrapy crawl` runs through it -------------------
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
