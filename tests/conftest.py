@@ -1,4 +1,4 @@
-"""Shared fixtures: a private, cleaned-up Redis namespace for distributed-mode tests."""
+"""Shared fixtures and helpers: a private Redis namespace, the stand-in, sample items."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
+from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.test import get_crawler
 
+from crawler.items import ArticleItem
 from tests.standin import StandIn
 
 if TYPE_CHECKING:
@@ -56,6 +61,26 @@ def redis_target() -> Iterator[RedisTarget]:
     if stale:
         client.delete(*stale)
     client.close()
+
+
+E2E_TESTS = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse unmarked slow tests, so `make test-fast` (-m "not e2e and not redis") stays fast
+    and Redis-free: every test under tests/e2e/ needs the e2e marker, every test that uses
+    `redis_target` the redis marker."""
+    unmarked = [
+        f"{item.nodeid} (needs pytest.mark.{marker})"
+        for item in items
+        for marker, needed in (
+            ("e2e", E2E_TESTS in item.path.parents),
+            ("redis", "redis_target" in getattr(item, "fixturenames", ())),
+        )
+        if needed and item.get_closest_marker(marker) is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("unmarked tests: " + ", ".join(unmarked))
 
 
 # --- The offline stand-in for Sina, and real `scrapy crawl` runs through it -------------------
@@ -117,3 +142,27 @@ def run_crawl(
     lines = feed.read_text(encoding="utf-8").splitlines() if feed.exists() else []
     items = [json.loads(line) for line in lines if line.strip()]
     return CrawlResult(proc.returncode, proc.stderr + proc.stdout, items)
+
+
+# --- A sample article item, and components built from settings for the pipeline tests ---------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def make_item(**changes) -> ArticleItem:
+    fields = {
+        "url": "https://finance.sina.com.cn/roll/2022-08-01/doc-imizmscv4373413.shtml",
+        "doc_id": "imizmscv4373413",
+        "title": "标题：一",
+        "author": "上海证券报",
+        "date": datetime(2022, 8, 1, 11, 23, 57, tzinfo=SHANGHAI),
+        "body": "<div><p>　　正文第一段。</p></div>",
+        "channel": "国内",
+    }
+    fields.update(changes)
+    return ArticleItem(**fields)
+
+
+def build(cls, **settings):
+    crawler = get_crawler(settings_dict=settings)
+    return build_from_crawler(cls, crawler), crawler.stats

@@ -1,7 +1,7 @@
 """End-to-end reliability: hostile pages, offsite redirects, kills and signals, bad disks.
 
 Each test is a real `scrapy crawl sina` through the stand-in for Sina (as an HTTP proxy).
-Faults already covered by tests/test_crawl_e2e.py (404/500/reset/slow bodies, 456, the lock
+Faults already covered by tests/e2e/test_crawl.py (404/500/reset/slow bodies, 456, the lock
 after kill -9, bad arguments, JOBDIR + SIGINT) are not repeated here.
 """
 
@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from tests.conftest import PROJECT_ROOT, run_crawl
+from tests.e2e.samples import T0, TITLES, URLS, expected, titles_by_key
 from tests.standin import Page, page_key
-from tests.test_crawl_e2e import T0, TITLES, URLS, expected, titles_by_key
 
 pytestmark = pytest.mark.e2e
 
@@ -248,6 +248,17 @@ def saved_keys(state_dir) -> set[str]:
     return {page_key(url) for (url,) in rows}
 
 
+def wait_for_saved(state_dir, count: int, timeout: float = 10) -> None:
+    """Poll the state until it holds `count` articles: the state pipeline records each article
+    right after its post is written, so a post on disk may not be in the state yet."""
+    deadline = time.monotonic() + timeout
+    while len(saved_keys(state_dir)) < count:
+        if time.monotonic() > deadline:
+            recorded = len(saved_keys(state_dir))
+            pytest.fail(f"the state recorded {recorded} of {count} saved articles in {timeout} s")
+        time.sleep(0.05)
+
+
 def wait_for_posts(posts, count: int, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while len(list(posts.glob("*.md"))) < count and time.monotonic() < deadline:
@@ -280,7 +291,7 @@ def test_sigkill_mid_run_loses_nothing_and_the_next_run_finishes_the_rest(standi
     proc = start_crawl(standin, tmp_path)
     try:
         wait_for_posts(tmp_path / "posts", 3)
-        time.sleep(0.3)  # the state pipeline records each article right after its post
+        wait_for_saved(tmp_path / "state", 3)
     finally:
         proc.kill()  # SIGKILL: no cleanup code runs
         assert proc.wait(10) == -signal.SIGKILL
