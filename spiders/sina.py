@@ -205,6 +205,8 @@ class SinaSpider(scrapy.Spider):
             self.logger.error("Broken roll page: %s", exc)
             self.crawler.stats.inc_value("roll/broken")
             self.crawler.signals.send_catch_log(health.roll_failed, url=exc.url, reason=exc.reason)
+            if page < self.args.pages:
+                yield self.roll_request(pageid, lid, page + 1)  # the entries behind it still count
             return
         self.crawler.stats.inc_value("roll/pages")
         self.crawler.signals.send_catch_log(health.roll_fetched, url=response.url)
@@ -355,6 +357,9 @@ def download_slot(url: str) -> str:
 # Network errors in words (Twisted's own names and reprs mean little to a reader of the log).
 CONNECTION_WORDS = {
     "ConnectionRefusedError": "connection refused",
+    "DownloadConnectionRefusedError": "connection refused",
+    "CannotResolveHostError": "host name not found",
+    "ResponseDataLossError": "answer cut short (fewer bytes than announced)",
     "DNSLookupError": "host name not found",
     "TimeoutError": "timed out",
     "TCPTimedOutError": "timed out",
@@ -379,18 +384,31 @@ def describe_failure(failure: Failure) -> str:
     'connection lost before the answer was complete'
     >>> describe_failure(Failure(ConnectionRefusedError()))
     'connection refused'
+    >>> from scrapy.exceptions import DownloadFailedError
+    >>> try:
+    ...     raise DownloadFailedError("[<Failure ...>]") from ResponseNeverReceived(
+    ...         [Failure(ConnectionLost("x"))])
+    ... except DownloadFailedError as exc:
+    ...     describe_failure(Failure(exc))
+    'connection lost before the answer was complete'
     >>> describe_failure(Failure(ValueError("Port out of range 0-65535")))
     'ValueError: Port out of range 0-65535'
     """
     if failure.check(HttpError):
         return f"HTTP {failure.value.response.status}"
-    exc = failure.value
-    # twisted.web's ResponseFailed / ResponseNeverReceived carry the real cause in `reasons`.
-    reasons = getattr(exc, "reasons", None)
-    if reasons and hasattr(reasons[0], "value"):
-        exc = reasons[0].value
-    words = CONNECTION_WORDS.get(type(exc).__name__)
-    if words:
-        return words
-    message = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
+    outer = exc = failure.value
+    for _ in range(5):
+        words = CONNECTION_WORDS.get(type(exc).__name__)
+        if words:
+            return words
+        # Scrapy wraps Twisted's errors (DownloadFailedError from ResponseFailed), and
+        # twisted.web's ResponseFailed / ResponseNeverReceived carry the cause in `reasons`.
+        reasons = getattr(exc, "reasons", None)
+        if reasons and isinstance(getattr(reasons[0], "value", None), BaseException):
+            exc = reasons[0].value
+        elif exc.__cause__ is not None:
+            exc = exc.__cause__
+        else:
+            break
+    message = str(outer).strip().splitlines()
+    return f"{type(outer).__name__}: {message[0]}" if message else type(outer).__name__
