@@ -116,14 +116,14 @@ def parse_roll_page(body: bytes | str, url: str, *, limit: int | None = None) ->
 
     >>> doc = '{"result": {"status": {"code": 0}, "data": [{"url": "http://[::1/x"},'
     >>> doc += ' {"url": "https://f.cn/a.shtml", "ctime": "inf"}, {"url": "https://f.cn/b.shtml"}]}}'
-    >>> page = parse_roll_page(doc, "u", limit=1)
+    >>> page = parse_roll_page(doc, "u", limit=2)
     >>> [e.url for e in page.entries], page.bad_entries, page.beyond_limit
     (['https://f.cn/a.shtml'], [('http://[::1/x', 'Invalid IPv6 URL')], 1)
     """
     data = _roll_data(body, url)
     page = RollPage([])
     for row in data:
-        if limit is not None and len(page.entries) >= limit:
+        if limit is not None and len(page.entries) + len(page.bad_entries) >= limit:
             page.beyond_limit += 1
             continue
         listed = entry_url(row) if isinstance(row, dict) else ""
