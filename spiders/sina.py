@@ -399,6 +399,9 @@ def describe_failure(failure: Failure) -> str:
     outer = exc = failure.value
     for _ in range(5):
         words = CONNECTION_WORDS.get(type(exc).__name__)
+        if words == "timed out":
+            message = str(exc).strip().splitlines()
+            return f"timed out ({message[0]})" if message else words
         if words:
             return words
         # Scrapy wraps Twisted's errors (DownloadFailedError from ResponseFailed), and

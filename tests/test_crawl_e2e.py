@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, run_crawl
+from tests.conftest import PROJECT_ROOT, accounted, run_crawl
 from tests.standin import FIXTURES, Page, fixture_urls, page_key
 
 pytestmark = pytest.mark.e2e
@@ -220,7 +220,13 @@ def test_404_500_reset_and_slow_articles(standin, tmp_path):
     assert f"Dropped {broken}: HTTP 500" in result.log
     assert f"Dropped {reset}: " in result.log
     assert f"failed: {missing} (HTTP 404)" in result.log  # the close-time summary
-    assert "Crawl summary: 5 saved, 3 failed" in result.log
+    assert result.accounting() == {
+        "listed": 8,
+        "saved": 5,
+        "unchanged": 0,
+        "skipped": 0,
+        "failed": 3,
+    }
     assert result.stat("downloader/response_status_count/404") == 1
     hits = standin.article_hits()
     assert hits[page_key(broken)] == 4  # the first try and RETRY_TIMES = 3 retries
@@ -390,7 +396,8 @@ def test_readme_crontab_line(standin, tmp_path):
     good = run_cron_line(standin, tmp_path)
     assert (good.returncode, good.stdout, good.stderr) == (0, "", "")  # cron mails nothing
     log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
-    assert "Crawl summary: 2 saved, 0 failed" in log
+    assert accounted(log)["saved"] == 2
+    assert accounted(log)["failed"] == 0
     assert len(list((tmp_path / "posts").glob("*.md"))) == 2
 
     standin.set_roll_fault(1, reset=True)
@@ -441,14 +448,28 @@ def test_pages_that_are_no_articles_are_not_fetched_again(standin, tmp_path):
     first = run_crawl(standin, tmp_path, "-a", "pages=2", name="first")
     assert first.returncode == 0, first.log  # 3 of 6 failed: not more than half
     assert titles_by_key(first.items) == expected(URLS[:3])
-    assert f"Dropped {video}: video page" in first.log
-    assert f"Dropped {listing}: list page" in first.log
+    assert f"Skipped {video}: not an article (video page)" in first.log
+    assert f"Skipped {listing}: not an article (list page)" in first.log
     assert f"Dropped {error}: error page" in first.log
+    assert first.accounting() == {
+        "listed": 6,
+        "saved": 3,
+        "unchanged": 0,
+        "skipped": 2,
+        "failed": 1,
+    }
     assert first.stat("state/not_article") == 2
 
     again = run_crawl(standin, tmp_path, "-a", "pages=2", name="again")
     assert again.items == []
     assert again.stat("discovery/not_article") == 2
+    assert again.accounting() == {
+        "listed": 6,
+        "saved": 0,
+        "unchanged": 0,
+        "skipped": 5,
+        "failed": 1,
+    }
     # A video or list stays one; an error page may be fixed, so it is tried again.
     hits = standin.article_hits()
     assert {k: hits[page_key(u)] for k, u in (("v", video), ("l", listing), ("e", error))} == {
