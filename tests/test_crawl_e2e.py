@@ -124,6 +124,14 @@ def test_refresh_fetches_saved_articles_again(standin, tmp_path):
     assert result.returncode == 0, result.log
     assert titles_by_key(result.items) == expected(URLS[:2])
     assert standin.article_hits() == {page_key(u): 2 for u in URLS[:2]}
+    # The posts on disk were already the same: fetched and exported again, counted unchanged.
+    assert result.accounting() == {
+        "listed": 2,
+        "saved": 0,
+        "unchanged": 2,
+        "skipped": 0,
+        "failed": 0,
+    }
 
 
 def test_since_until_and_channel(standin, tmp_path):

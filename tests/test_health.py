@@ -161,3 +161,21 @@ def test_arbitrary_roll_entries_keep_the_invariant(rows, until):
     assert len(ledger.urls) == sum(counts.values())
     assert counts["failed"] == len(articles)
     assert all(o.kind == SKIPPED for k, o in ledger.outcomes.items() if o.kind != FAILED)
+
+
+def test_bad_feed_entry_is_skipped_and_the_rest_is_queued(caplog):
+    crawler, ext = extension()
+    feed = "http://rss.sina.com.cn/roll/finance/hot_roll.xml"
+    rss = (
+        "<rss><channel><title>F</title>"
+        "<item><link>http://[::1/x</link></item>"
+        f"<item><link>{ARTICLE}</link></item>"
+        "</channel></rss>"
+    ).encode()
+    response = TextResponse(feed, body=rss, request=Request(feed))
+    out = list(crawler.spider.parse_feed(response))
+    assert [r.url for r in out] == [ARTICLE]
+    assert "Skipped a listed entry with a bad URL 'http://[::1/x': Invalid IPv6 URL" in caplog.text
+    ledger = ext.health.ledger
+    assert ledger.outcomes == {"http://[::1/x": Outcome(SKIPPED, health.BAD_ENTRY)}
+    assert ledger.pending() == [canonical_key(ARTICLE)]

@@ -225,6 +225,13 @@ def test_timeout_is_retried_then_logged_once_with_url(standin, tmp_path):
     dropped = [line for line in result.log.splitlines() if f"Dropped {slow}" in line]
     assert len(dropped) == 1
     assert "timed out (" in dropped[0]
+    assert result.accounting() == {
+        "listed": 2,
+        "saved": 1,
+        "unchanged": 0,
+        "skipped": 0,
+        "failed": 1,
+    }
     assert "took longer than 0.5 seconds" in dropped[0]
 
 
