@@ -134,7 +134,7 @@ class SQLiteState:
     def skip_reason(self, key: str) -> str | None:
         """Why the page with this key is not fetched again (None when it is not skipped)."""
         row = self._db.execute("SELECT reason FROM skipped WHERE key = ?", (key,)).fetchone()
-        return None if row is None else (row[0] or "")
+        return None if row is None else (row[0] or "not an article")
 
     def record_page_failure(self, key: str, url: str, reason: str) -> int:
         """Count one more run in which the article failed page-side; return how many so far."""
