@@ -173,7 +173,7 @@ class SinaSpider(scrapy.Spider):
         else:
             is_skipped = getattr(self.article_state, "is_skipped", None)
             reason = "" if is_skipped is None or not is_skipped(key) else health.NOT_AN_ARTICLE
-        if reason is None or reason == "":
+        if not reason:
             return ""
         if reason.startswith(health.PARKED):
             stats.inc_value("discovery/parked")
