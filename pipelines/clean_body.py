@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 
+class UnreadablePage(DropItem):
+    """The page holds nothing readable: the page's fault (counted page-side), not ours."""
+
+    page_side = True
+
+
 class BodyCleaningPipeline:
     """Clean ``body`` in place; drop the item, naming its URL, if nothing readable is left."""
 
@@ -37,7 +43,7 @@ class BodyCleaningPipeline:
         url = adapter.get("url") or ""
         if not body:
             self.stats.inc_value("cleaning/dropped_empty")
-            raise DropItem(f"no readable body left after cleaning: {url}")
+            raise UnreadablePage(f"no readable body left after cleaning: {url}")
         adapter["body"] = body
         self.stats.inc_value("cleaning/cleaned")
         return item

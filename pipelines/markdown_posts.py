@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Self
 
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler.extensions import health
 from crawler.extensions.offload import in_thread
 from crawler.site.posts import PostOptions, post_filename, post_stem, render_post
 from crawler.storage.atomic import write_atomically
@@ -17,6 +18,7 @@ from crawler.storage.atomic import write_atomically
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import Settings
+    from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
     from crawler.items import ArticleItem
@@ -42,10 +44,18 @@ def post_options(settings: Settings) -> PostOptions:
 class MarkdownPostPipeline:
     """Render each article with render_post and write it atomically; unchanged posts stay as is."""
 
-    def __init__(self, posts_dir: Path, options: PostOptions, *, stats: StatsCollector):
+    def __init__(
+        self,
+        posts_dir: Path,
+        options: PostOptions,
+        *,
+        stats: StatsCollector,
+        signals: SignalManager | None = None,
+    ):
         self.posts_dir = posts_dir
         self.options = options
         self.stats = stats
+        self.signals = signals  # tells the health ledger which posts were already on disk
         # Post names per directory, by stem, listed once: globbing the directory for every item
         # made each write cost O(posts already there), a 10,000-article crawl O(n^2).
         self._names: dict[Path, dict[str, set[str]]] = {}
@@ -57,7 +67,12 @@ class MarkdownPostPipeline:
         posts_dir = settings.get("MARKDOWN_POSTS_DIR")
         if not posts_dir:
             raise NotConfigured("MARKDOWN_POSTS_DIR must be set to enable MarkdownPostPipeline")
-        return cls(Path(posts_dir).absolute(), post_options(settings), stats=crawler.stats)
+        return cls(
+            Path(posts_dir).absolute(),
+            post_options(settings),
+            stats=crawler.stats,
+            signals=crawler.signals,
+        )
 
     def post_path(self, item: ArticleItem) -> Path:
         """Where the item's post goes (override to lay posts out differently)."""
@@ -93,6 +108,8 @@ class MarkdownPostPipeline:
         if renamed:
             self.stats.inc_value("markdown/renamed")
         self.stats.inc_value("markdown/written" if written else "markdown/unchanged")
+        if not written and self.signals is not None:
+            self.signals.send_catch_log(health.post_unchanged, item=item)
         return item
 
     def _names_in(self, directory: Path) -> dict[str, set[str]]:

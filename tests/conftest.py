@@ -108,11 +108,31 @@ class CrawlResult:
         match = re.search(rf"'{re.escape(name)}': ([^,\n}}]+)", self.log)
         return ast.literal_eval(match.group(1)) if match else None
 
+    def accounting(self) -> dict[str, int]:
+        """The close-time summary's counts, asserted to add up (listed = saved + ... + failed)."""
+        return accounted(self.log)
 
-def run_crawl(
-    standin: StandIn, work: Path, *args: str, name: str = "crawl", timeout: float = 120
-) -> CrawlResult:
-    """Run `scrapy crawl sina` through the stand-in (as an HTTP proxy), state and posts in `work`."""
+
+SUMMARY = re.compile(
+    r"Crawl summary: (?P<listed>\d+) listed = (?P<saved>\d+) saved \+ (?P<unchanged>\d+) unchanged"
+    r" \+ (?P<skipped>\d+) skipped \+ (?P<failed>\d+) failed"
+)
+
+
+def accounted(log: str) -> dict[str, int]:
+    """Parse the one summary line of a crawl log; assert its counts add up and return them."""
+    found = SUMMARY.findall(log)
+    assert len(found) == 1, f"expected one summary line, found {len(found)}"
+    counts = {k: int(v) for k, v in SUMMARY.search(log).groupdict().items()}
+    parts = counts["saved"] + counts["unchanged"] + counts["skipped"] + counts["failed"]
+    assert counts["listed"] == parts, f"the summary does not add up: {counts}"
+    return counts
+
+
+def crawl_command(
+    standin: StandIn, work: Path, *args: str, name: str = "crawl"
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of `run_crawl` (for tests that run it themselves)."""
     feed = work / f"{name}.jsonl"
     env = {
         **os.environ,
@@ -135,6 +155,15 @@ def run_crawl(
         "-s", "FEEDS=" + json.dumps({str(feed): {"format": "jsonlines", "overwrite": True}}),
         *args,  # last, so a test's own -s wins
     ]  # fmt: skip
+    return cmd, env
+
+
+def run_crawl(
+    standin: StandIn, work: Path, *args: str, name: str = "crawl", timeout: float = 120
+) -> CrawlResult:
+    """Run `scrapy crawl sina` through the stand-in (as an HTTP proxy), state and posts in `work`."""
+    feed = work / f"{name}.jsonl"
+    cmd, env = crawl_command(standin, work, *args, name=name)
     proc = subprocess.run(
         cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )

@@ -115,3 +115,16 @@ def test_skipped_pages_are_remembered_apart_from_saved_ones(tmp_path):
     assert not state.is_saved("video.sina.com.cn/p/1.html")
     assert state.count() == 0
     state.close()
+
+
+def test_page_failures_are_counted_per_run_and_parked_reasons_kept(tmp_path):
+    state = SQLiteState(tmp_path / "s.db")
+    key, url = "sina:indeaddd0000001", "http://finance.sina.com.cn/doc-indeaddd0000001.shtml"
+    assert [state.record_page_failure(key, url, "HTTP 404") for _ in range(3)] == [1, 2, 3]
+    assert state.skip_reason(key) is None
+    state.mark_skipped(key, url, "parked: HTTP 404 on 3 runs")
+    assert state.skip_reason(key) == "parked: HTTP 404 on 3 runs"
+    state.close()
+    reopened = SQLiteState(tmp_path / "s.db")  # the count survives the run
+    assert reopened.record_page_failure(key, url, "HTTP 404") == 4
+    reopened.close()

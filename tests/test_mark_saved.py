@@ -16,6 +16,7 @@ def test_pipeline_marks_items_it_receives(tmp_path):
     pipeline = MarkSavedPipeline.from_crawler(crawler)
     item = ArticleItem(url="http://finance.sina.com.cn/a/doc-ihqfskcn2160999.shtml", title="T")
     assert pipeline.process_item(item) is item
+    pipeline.mark(item)  # on item_scraped: after the export wrote the item's line
     pipeline.close()
     state = SQLiteState(tmp_path / "articles.sqlite3")
     assert state.is_saved("sina:ihqfskcn2160999")

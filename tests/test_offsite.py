@@ -71,7 +71,9 @@ def test_refused_redirect_is_logged_with_both_urls_and_counted(caplog):
 
     crawler.signals.connect(record, health.article_failed)  # weakly held: keep `record` alive
     origin = "https://finance.sina.com.cn/roll/2024-05-10/doc-iabc.shtml"
-    request = Request("http://evil.example/x", meta={"redirect_urls": [origin]})
+    request = Request(
+        "http://evil.example/x", meta={"redirect_urls": [origin], "article_key": "sina:iabc"}
+    )
     with caplog.at_level(logging.WARNING), pytest.raises(IgnoreRequest):
         mw.process_request(request)
     assert caplog.messages == [

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.site.roll import RollError, entry_time, parse_roll, roll_page_url
+from crawler.site.roll import RollError, entry_time, parse_roll, parse_roll_page, roll_page_url
 
 BJ = timezone(timedelta(hours=8))
 
@@ -94,3 +94,38 @@ def test_parse_roll_errors_name_the_url(body, reason):
 )
 def test_entry_time(row, expected):
     assert entry_time(row) == expected
+
+
+def test_parse_roll_page_sets_bad_entries_aside_and_keeps_the_rest():
+    rows = [
+        {"url": "http://[::1/x", "ctime": "1715272005"},
+        {"url": "https://finance.sina.com.cn/a/doc-inausehc2630922.shtml", "ctime": "inf"},
+        {"url": "https://finance.sina.com.cn:99999/b.shtml"},
+        {"url": "https://finance.sina.com.cn/c/doc-inausehc2630923.shtml", "ctime": 99999999999999},
+        {"url": "javascript:void(0)"},
+        {"url": "https://finance.sina.com.cn/d/doc-inausehc2630924.shtml", "title": ["x"]},
+    ]
+    page = parse_roll_page(roll_doc(rows), "http://roll")
+    assert [(e.url, e.published, e.title) for e in page.entries] == [
+        ("https://finance.sina.com.cn/a/doc-inausehc2630922.shtml", None, ""),
+        ("https://finance.sina.com.cn/c/doc-inausehc2630923.shtml", None, ""),
+        ("https://finance.sina.com.cn/d/doc-inausehc2630924.shtml", None, ""),
+    ]
+    assert page.bad_entries == [
+        ("http://[::1/x", "Invalid IPv6 URL"),
+        ("https://finance.sina.com.cn:99999/b.shtml", "Port out of range 0-65535"),
+    ]
+    assert page.without_url == 1
+
+
+def test_parse_roll_page_takes_at_most_the_limit():
+    rows = [{"url": f"https://finance.sina.com.cn/{i}.shtml"} for i in range(270)]
+    page = parse_roll_page(roll_doc(rows), "http://roll", limit=50)
+    assert len(page.entries) == 50
+    assert page.beyond_limit == 220
+
+
+def test_deeply_nested_roll_answer_is_a_roll_error():
+    body = b'{"result": {"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+    with pytest.raises(RollError, match="nests too deeply"):
+        parse_roll_page(body, "http://roll")

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, run_crawl
+from tests.conftest import PROJECT_ROOT, accounted, run_crawl
 from tests.e2e.samples import T0, URLS, expected, titles_by_key
 from tests.standin import FIXTURES, Page, page_key
 
@@ -85,6 +85,14 @@ def test_refresh_fetches_saved_articles_again(standin, tmp_path):
     assert result.returncode == 0, result.log
     assert titles_by_key(result.items) == expected(URLS[:2])
     assert standin.article_hits() == {page_key(u): 2 for u in URLS[:2]}
+    # The posts on disk were already the same: fetched and exported again, counted unchanged.
+    assert result.accounting() == {
+        "listed": 2,
+        "saved": 0,
+        "unchanged": 2,
+        "skipped": 0,
+        "failed": 0,
+    }
 
 
 def test_since_until_and_channel(standin, tmp_path):
@@ -181,7 +189,13 @@ def test_404_500_reset_and_slow_articles(standin, tmp_path):
     assert f"Dropped {broken}: HTTP 500" in result.log
     assert f"Dropped {reset}: " in result.log
     assert f"failed: {missing} (HTTP 404)" in result.log  # the close-time summary
-    assert "Crawl summary: 5 saved, 3 failed" in result.log
+    assert result.accounting() == {
+        "listed": 8,
+        "saved": 5,
+        "unchanged": 0,
+        "skipped": 0,
+        "failed": 3,
+    }
     assert result.stat("downloader/response_status_count/404") == 1
     hits = standin.article_hits()
     assert hits[page_key(broken)] == 4  # the first try and RETRY_TIMES = 3 retries
@@ -351,7 +365,8 @@ def test_readme_crontab_line(standin, tmp_path):
     good = run_cron_line(standin, tmp_path)
     assert (good.returncode, good.stdout, good.stderr) == (0, "", "")  # cron mails nothing
     log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
-    assert "Crawl summary: 2 saved, 0 failed" in log
+    assert accounted(log)["saved"] == 2
+    assert accounted(log)["failed"] == 0
     assert len(list((tmp_path / "posts").glob("*.md"))) == 2
 
     standin.set_roll_fault(1, reset=True)
@@ -402,14 +417,28 @@ def test_pages_that_are_no_articles_are_not_fetched_again(standin, tmp_path):
     first = run_crawl(standin, tmp_path, "-a", "pages=2", name="first")
     assert first.returncode == 0, first.log  # 3 of 6 failed: not more than half
     assert titles_by_key(first.items) == expected(URLS[:3])
-    assert f"Dropped {video}: video page" in first.log
-    assert f"Dropped {listing}: list page" in first.log
+    assert f"Skipped {video}: not an article (video page)" in first.log
+    assert f"Skipped {listing}: not an article (list page)" in first.log
     assert f"Dropped {error}: error page" in first.log
+    assert first.accounting() == {
+        "listed": 6,
+        "saved": 3,
+        "unchanged": 0,
+        "skipped": 2,
+        "failed": 1,
+    }
     assert first.stat("state/not_article") == 2
 
     again = run_crawl(standin, tmp_path, "-a", "pages=2", name="again")
     assert again.items == []
     assert again.stat("discovery/not_article") == 2
+    assert again.accounting() == {
+        "listed": 6,
+        "saved": 0,
+        "unchanged": 0,
+        "skipped": 5,
+        "failed": 1,
+    }
     # A video or list stays one; an error page may be fixed, so it is tried again.
     hits = standin.article_hits()
     assert {k: hits[page_key(u)] for k, u in (("v", video), ("l", listing), ("e", error))} == {

@@ -110,10 +110,9 @@ def serve_hostile_pages(standin) -> None:
 
 
 DROPPED = {
-    "truncated": "ResponseDataLossError",
+    "truncated": "answer cut short (fewer bytes than announced)",
     "error500": "HTTP 500",
     "not_article": "no body",
-    "pdf": "not an HTML page (application/pdf)",
     "huge": "DownloadCancelledError: Expected to receive 34603289 bytes which is larger than "
     "download max size (16777216)",
     "empty": "no title",
@@ -138,7 +137,17 @@ def test_hostile_pages_are_saved_safely_or_dropped_by_name(standin, tmp_path):
     }
     for name, reason in DROPPED.items():
         assert f"Dropped {HOSTILE[name]}: {reason}" in result.log, name
-    assert "Crawl summary: 7 saved, 6 failed" in result.log
+    # A PDF is not an article, and never will be: skipped, not failed.
+    assert f"Skipped {HOSTILE['pdf']}: not an article (not an HTML page (application/pdf))" in (
+        result.log
+    )
+    assert result.accounting() == {
+        "listed": 13,
+        "saved": 7,
+        "unchanged": 0,
+        "skipped": 1,
+        "failed": 5,
+    }
 
     posts = tmp_path / "posts"
     assert files_outside(tmp_path, {posts, tmp_path / "state"}) == []
@@ -215,7 +224,14 @@ def test_timeout_is_retried_then_logged_once_with_url(standin, tmp_path):
     assert result.stat("retry/count") == 1
     dropped = [line for line in result.log.splitlines() if f"Dropped {slow}" in line]
     assert len(dropped) == 1
-    assert "TimeoutError" in dropped[0]
+    assert "timed out (" in dropped[0]
+    assert result.accounting() == {
+        "listed": 2,
+        "saved": 1,
+        "unchanged": 0,
+        "skipped": 0,
+        "failed": 1,
+    }
     assert "took longer than 0.5 seconds" in dropped[0]
 
 
@@ -335,10 +351,11 @@ def test_unwritable_posts_folder_fails_clearly_and_keeps_state(standin, tmp_path
     bad = blocker / "posts"
     result = run_crawl(standin, tmp_path, "-s", f"MARKDOWN_POSTS_DIR={bad}", name="unwritable")
     assert "Traceback" not in result.log
-    assert result.returncode == 1  # every article failed
+    assert result.returncode == 3  # every article failed, on our side (the disk)
     for url in URLS[:2]:
         assert f"for {url}: Not a directory" in result.log
-    assert "Crawl failed: most article pages failed: 2 of 2" in result.log
+    assert "Crawl failed: 2 articles failed on our side" in result.log
+    assert result.accounting()["failed"] == 2
     assert saved_keys(tmp_path / "state") == set()  # the state did not advance
 
     result = run_crawl(standin, tmp_path, name="fixed")
