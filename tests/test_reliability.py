@@ -59,7 +59,7 @@ def offsite(**spider_args: str) -> tuple[SinaOffsiteMiddleware, object]:
         ("http://sina.com.cn.evil.example/", False),
         ("http://weibo.com/u/1", False),
         ("http://127.0.0.2/", False),
-        ("file:///tmp/feed.xml", True),  # a local feed leaves no machine
+        ("file:///tmp/feed.xml", False),  # found, not typed: only a typed local feed is read
     ],
 )
 def test_offsite_policy_in_discovery(url, allowed):
@@ -68,12 +68,12 @@ def test_offsite_policy_in_discovery(url, allowed):
 
 
 def test_explicit_urls_and_feeds_add_exactly_their_hosts():
-    mw, crawler = offsite(
-        urls="http://blog.example.org/a.html", feeds="https://rss.example.net/f.xml"
-    )
+    # Explicit URLs and feeds are not allowed together (feeds apply to discovery only).
+    mw, crawler = offsite(urls="http://blog.example.org/a.html")
     spider = crawler.spider
     assert mw.should_follow(Request("http://blog.example.org/b.html"), spider)
-    assert mw.should_follow(Request("https://rss.example.net/g.xml"), spider)
+    feeds_mw, feeds_crawler = offsite(feeds="https://rss.example.net/f.xml")
+    assert feeds_mw.should_follow(Request("https://rss.example.net/g.xml"), feeds_crawler.spider)
     assert not mw.should_follow(Request("http://sub.blog.example.org/"), spider)
     assert not mw.should_follow(Request("http://example.org/"), spider)
 
