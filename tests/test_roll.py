@@ -148,3 +148,21 @@ def test_feed_entities_are_not_expanded():
     evil = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>
     <rss><channel><title>&x;</title></channel></rss>"""
     assert "root" not in parse_feed(evil, "u").title
+
+
+def test_roll_entries_with_file_urls_are_never_listed():
+    doc = {
+        "result": {
+            "status": {"code": 0},
+            "data": [
+                {"url": "file:///etc/passwd", "wapurl": "", "ctime": "1715308800"},
+                {"url": "file:///etc/passwd", "wapurl": "https://finance.sina.cn/x.d.html"},
+                {"url": "https://finance.sina.com.cn/a.shtml", "ctime": "1715308800"},
+            ],
+        }
+    }
+    entries = parse_roll(json.dumps(doc), "http://feed.mix.sina.com.cn/api/roll/get")
+    assert [e.url for e in entries] == [
+        "https://finance.sina.cn/x.d.html",
+        "https://finance.sina.com.cn/a.shtml",
+    ]
