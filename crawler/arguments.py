@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from w3lib.url import file_uri_to_path
+
+from crawler.downloader.local_files import local_file_problem
 from crawler.site.channels import Channel, UnknownChannel, default_channels, resolve_channels
 from crawler.site.dates import BEIJING
 
@@ -135,28 +140,65 @@ def parse_lids(text: str) -> list[Channel]:
 def check_url(url: str, *, name: str = "urls", allow_file: bool = False) -> str:
     """Accept only absolute http(s) URLs (and file:// ones if allowed); they are fetched as given.
 
+    The host must be there and the port, if any, a number from 1 to 65535.
+
     >>> check_url("http://finance.sina.com.cn/a.shtml")
     'http://finance.sina.com.cn/a.shtml'
     >>> check_url("finance.sina.com.cn/a.shtml")
     Traceback (most recent call last):
     ...
     crawler.arguments.ArgumentError: urls: not an http(s) URL: 'finance.sina.com.cn/a.shtml'
+    >>> check_url("http://example.com:99999/a")
+    Traceback (most recent call last):
+    ...
+    crawler.arguments.ArgumentError: urls: bad port in 'http://example.com:99999/a' (1-65535)
     """
     if allow_file and url.lower().startswith("file:///"):
+        problem = local_file_problem(file_uri_to_path(url))
+        if problem:
+            raise ArgumentError(f"{name}: {url} is {problem}")
         return url
     if not re.match(r"https?://[^/\s]+", url, re.IGNORECASE):
         raise ArgumentError(f"{name}: not an http(s) URL: {url!r}")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise ArgumentError(f"{name}: bad host in {url!r}") from None
+    if not host:
+        raise ArgumentError(f"{name}: no host in {url!r}")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or outside 0-65535
+        port = 0
+    if port == 0:
+        raise ArgumentError(f"{name}: bad port in {url!r} (1-65535)")
     return url
 
 
 def read_urls_file(path: str) -> list[str]:
-    """Read one URL a line (blank lines and `#` comments skipped) from `urls_file`."""
+    """Read one URL a line (blank lines and `#` comments skipped) from `urls_file` (UTF-8).
+
+    A UTF-8 byte order mark is not part of the first URL; a file with no URL is an error (it
+    would otherwise mean a full discovery crawl).
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = Path(path).read_bytes()
     except OSError as exc:
         raise ArgumentError(f"urls_file: cannot read {path!r}: {exc.strerror}") from None
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ArgumentError(
+            f"urls_file: {path!r} is not UTF-8 text: byte 0x{data[start + exc.start]:02x}"
+            f" at offset {start + exc.start}"
+        ) from None
     lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
-    return [check_url(line, name="urls_file") for line in split_list(" ".join(lines))]
+    urls = [check_url(line, name="urls_file") for line in split_list(" ".join(lines))]
+    if not urls:
+        raise ArgumentError(f"urls_file: no URLs in {path!r}")
+    return urls
 
 
 @dataclass
@@ -178,6 +220,8 @@ class SpiderArguments:
 
 
 KNOWN = ("urls", "urls_file", "lids", "pages", "since", "until", "feeds", "refresh")
+# Arguments that choose what discovery reads; explicit URLs bypass discovery altogether.
+DISCOVERY_ONLY = ("lids", "pages", "since", "until", "feeds")
 
 
 def parse_arguments(args: dict[str, str]) -> SpiderArguments:
@@ -198,9 +242,22 @@ def parse_arguments(args: dict[str, str]) -> SpiderArguments:
     unknown = sorted(k for k in set(args) - set(KNOWN) if not k.startswith("_"))
     if unknown:
         raise ArgumentError(f"unknown argument {unknown[0]!r}; known: {', '.join(KNOWN)}")
+    for name in ("urls", "urls_file"):
+        if name in args and not args[name].strip():
+            # An empty list must not quietly become a full discovery crawl.
+            raise ArgumentError(f"{name} is empty; leave it out to discover from the roll")
     urls = [check_url(u) for u in split_list(args.get("urls", ""))]
+    if "urls" in args and not urls:
+        raise ArgumentError("urls is empty; leave it out to discover from the roll")
     if args.get("urls_file"):
         urls = list(dict.fromkeys(urls + read_urls_file(args["urls_file"])))
+    ignored = [name for name in DISCOVERY_ONLY if name in args]
+    if urls and ignored:
+        raise ArgumentError(
+            f"explicit URLs are fetched as given; {', '.join(ignored)}"
+            f" {'applies' if len(ignored) == 1 else 'apply'} only to discovery: leave"
+            f" {'it' if len(ignored) == 1 else 'them'} out"
+        )
     parsed = SpiderArguments(
         urls=urls,
         # Feeds alone mean feeds only; the default channel joins only when nothing was asked.

@@ -45,6 +45,9 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's RemoteControl runs Python sent to it over HTTP on 127.0.0.1: nothing listens unless
+# asked (`-s REMOTE_CONTROL_ENABLED=True`, docs: operations).
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
 # --- Scrapy core ------------------------------------------------------------------------------
@@ -52,7 +55,11 @@ DOWNLOAD_HANDLERS = {
     # Keeps idle connections for every request in flight (see crawler/connections.py).
     "http": "crawler.downloader.handler.PooledHTTP11DownloadHandler",
     "https": "crawler.downloader.handler.PooledHTTP11DownloadHandler",
+    # Local feeds: regular files only, at most DOWNLOAD_MAXSIZE (not /dev/zero, not a pipe).
+    "file": "crawler.downloader.local_files.LocalFileDownloadHandler",
 }
+# A dropped item is logged as one line (its URL and why), not whole with its body.
+LOG_FORMATTER = "crawler.log_formatter.OneLineLogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
@@ -142,4 +149,5 @@ ADDONS = {"crawler.distributed.addon.DistributedAddon": 0}
 SINA_REDIS_KEY_PREFIX = "sina"  # every Redis key of the crawl starts with this and a colon
 SINA_REDIS_IDLE_TIMEOUT = 30.0  # seconds with nothing queued or in flight before a worker exits
 SINA_REDIS_WORKER_TTL = 30  # seconds a silent worker keeps its in-flight requests (then requeued)
+SINA_REDIS_OUTAGE_TIMEOUT = 300.0  # seconds a worker waits for a lost Redis before it gives up
 SINA_REDIS_WORKER_ID = ""  # worker name in Redis keys; empty: <hostname>-<pid>-<random>

@@ -249,6 +249,13 @@ class SinaSpider(scrapy.Spider):
             self.crawler.stats.inc_value("feeds/broken")
             return
         self.crawler.stats.inc_value("feeds/read")
+        for link in doc.refused:
+            # Only what the user typed may be local; a fetched document naming file:// is not
+            # followed (it could read any file on this machine).
+            self.logger.warning(
+                "Not following %s found in %s: not an http(s) URL", link, response.url
+            )
+            self.crawler.stats.inc_value("feeds/refused_links")
         for feed in doc.feeds:
             yield scrapy.Request(feed, callback=self.parse_feed, errback=self.feed_error)
         for entry in doc.entries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -124,3 +125,95 @@ def test_read_urls_file_rejects_non_urls(tmp_path):
     listing.write_text("http://a.cn/1.shtml\nnot-a-url\n", encoding="utf-8")
     with pytest.raises(ArgumentError, match="urls_file: not an http"):
         read_urls_file(str(listing))
+
+
+# --- Careless input (issue 11) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://example.com:99999/a", "urls: bad port in 'http://example.com:99999/a' (1-65535)"),
+        ("http://example.com:0/a", "urls: bad port in 'http://example.com:0/a' (1-65535)"),
+        ("http://example.com:8o/a", "urls: bad port in 'http://example.com:8o/a' (1-65535)"),
+        ("http://[::1/x", "urls: bad host in 'http://[::1/x'"),
+        ("http://:80/x", "urls: no host in 'http://:80/x'"),
+    ],
+)
+def test_urls_with_a_bad_port_or_host(url, message):
+    with pytest.raises(ArgumentError) as caught:
+        parse_arguments({"urls": url})
+    assert str(caught.value) == message
+
+
+def test_urls_with_good_ports_and_ipv6_hosts():
+    urls = "http://127.0.0.1:8080/a,http://[::1]:65535/b,https://finance.sina.com.cn:/c"
+    assert parse_arguments({"urls": urls}).urls == urls.split(",")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"urls": ""}, "urls is empty; leave it out to discover from the roll"),
+        ({"urls": " ,，"}, "urls is empty; leave it out to discover from the roll"),
+        ({"urls_file": " "}, "urls_file is empty; leave it out to discover from the roll"),
+        (
+            {"urls": "http://a.cn/1", "pages": "3"},
+            "explicit URLs are fetched as given; pages applies only to discovery: leave it out",
+        ),
+        (
+            {"urls": "http://a.cn/1", "until": "2024-05-10", "feeds": "http://r.cn/f.xml"},
+            (
+                "explicit URLs are fetched as given; until, feeds apply only to discovery:"
+                " leave them out"
+            ),
+        ),
+    ],
+)
+def test_empty_or_contradictory_explicit_arguments(args, message):
+    with pytest.raises(ArgumentError) as caught:
+        parse_arguments(args)
+    assert str(caught.value) == message
+
+
+def test_explicit_urls_keep_refresh():
+    assert parse_arguments({"urls": "http://a.cn/1", "refresh": "1"}).refresh
+
+
+def test_urls_file_strips_a_bom(tmp_path):
+    listing = tmp_path / "urls.txt"
+    listing.write_bytes(
+        b"\xef\xbb\xbfhttp://a.sina.com.cn/1.shtml\r\nhttp://a.sina.com.cn/2.shtml\n"
+    )
+    assert read_urls_file(str(listing)) == [
+        "http://a.sina.com.cn/1.shtml",
+        "http://a.sina.com.cn/2.shtml",
+    ]
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_urls_file_not_utf8_names_the_byte_offset(tmp_path, bom):
+    listing = tmp_path / "urls.txt"
+    listing.write_bytes(bom + b"http://a.cn/1\nhttp://a.cn/\xc6\xfb")  # GBK for 企
+    with pytest.raises(ArgumentError) as caught:
+        read_urls_file(str(listing))
+    offset = len(bom) + len(b"http://a.cn/1\nhttp://a.cn/")
+    assert str(caught.value) == (
+        f"urls_file: '{listing}' is not UTF-8 text: byte 0xc6 at offset {offset}"
+    )
+
+
+def test_urls_file_without_urls(tmp_path):
+    listing = tmp_path / "urls.txt"
+    listing.write_text("# later\n\n", encoding="utf-8")
+    with pytest.raises(ArgumentError, match="urls_file: no URLs in"):
+        read_urls_file(str(listing))
+
+
+def test_local_feeds_must_be_regular_files(tmp_path):
+    pipe = tmp_path / "f.fifo"
+    os.mkfifo(pipe)
+    for url, kind in [("file:///dev/zero", "character device"), (pipe.as_uri(), "named pipe")]:
+        with pytest.raises(ArgumentError) as caught:
+            parse_arguments({"feeds": url})
+        assert str(caught.value) == f"feeds: {url} is not a regular file ({kind})"

@@ -43,7 +43,7 @@ def offsite(**spider_args: str) -> tuple[SinaOffsiteMiddleware, object]:
         ("http://sina.com.cn.evil.example/", False),
         ("http://weibo.com/u/1", False),
         ("http://127.0.0.2/", False),
-        ("file:///tmp/feed.xml", True),  # a local feed leaves no machine
+        ("file:///tmp/feed.xml", False),  # found, not typed: only a typed local feed is read
     ],
 )
 def test_offsite_policy_in_discovery(url, allowed):
@@ -52,12 +52,12 @@ def test_offsite_policy_in_discovery(url, allowed):
 
 
 def test_explicit_urls_and_feeds_add_exactly_their_hosts():
-    mw, crawler = offsite(
-        urls="http://blog.example.org/a.html", feeds="https://rss.example.net/f.xml"
-    )
+    # Explicit URLs and feeds are not allowed together (feeds apply to discovery only).
+    mw, crawler = offsite(urls="http://blog.example.org/a.html")
     spider = crawler.spider
     assert mw.should_follow(Request("http://blog.example.org/b.html"), spider)
-    assert mw.should_follow(Request("https://rss.example.net/g.xml"), spider)
+    feeds_mw, feeds_crawler = offsite(feeds="https://rss.example.net/f.xml")
+    assert feeds_mw.should_follow(Request("https://rss.example.net/g.xml"), feeds_crawler.spider)
     assert not mw.should_follow(Request("http://sub.blog.example.org/"), spider)
     assert not mw.should_follow(Request("http://example.org/"), spider)
 
@@ -106,3 +106,52 @@ def test_spider_args_reach_the_offsite_policy():
     spider = SimpleNamespace(args=SimpleNamespace(urls=["https://blog.example.org/x"], feeds=[]))
     mw, _ = offsite()
     assert "blog.example.org" in mw.run_hosts(spider)
+
+
+def middleware(**spider_args: str):
+    crawler = get_crawler(
+        SinaSpider,
+        {
+            "SINA_ROLL_API_URL": "http://127.0.0.1:8123/api/roll/get",
+            "SINA_ALLOWED_DOMAINS": project.SINA_ALLOWED_DOMAINS,
+        },
+    )
+    crawler.spider = crawler._create_spider(**spider_args)
+    mw = SinaOffsiteMiddleware.from_crawler(crawler)
+    mw.spider_opened(crawler.spider)
+    return mw, crawler
+
+
+def test_a_typed_local_feed_is_read_and_nothing_else_local(tmp_path):
+    typed = tmp_path / "my feed.xml"  # a space: Scrapy escapes it in the Request URL
+    mw, crawler = middleware(feeds=typed.as_uri())
+    spider = crawler.spider
+    assert mw.should_follow(Request(typed.as_uri()), spider)
+    for found in [
+        "file:///etc/passwd",
+        (tmp_path / "other.xml").as_uri(),
+        "data:text/html,<p>x</p>",
+        "ftp://ftp.sina.com.cn/a.xml",
+    ]:
+        assert not mw.should_follow(Request(found), spider), found
+
+
+def test_a_refused_local_url_is_logged_counted_and_reported(caplog):
+    mw, crawler = middleware()
+    failed = []
+
+    def article_failed(url: str, reason: str) -> None:
+        failed.append((url, reason))
+
+    crawler.signals.connect(article_failed, signal=health.article_failed)
+    with pytest.raises(IgnoreRequest):
+        # An article request (the ledger counts only those; a refused image keeps its URL).
+        mw.process_request(
+            Request("file:///etc/passwd", meta={"article_key": "file:///etc/passwd"}),
+            crawler.spider,
+        )
+    assert "Not fetching file:///etc/passwd: not an http(s) URL" in caplog.text
+    assert crawler.stats.get_value("offsite/scheme_refused") == 1
+    assert failed == [
+        ("file:///etc/passwd", "not an http(s) URL, and not one given on the command line")
+    ]

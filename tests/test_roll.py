@@ -129,3 +129,21 @@ def test_deeply_nested_roll_answer_is_a_roll_error():
     body = b'{"result": {"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
     with pytest.raises(RollError, match="nests too deeply"):
         parse_roll_page(body, "http://roll")
+
+
+def test_roll_entries_with_file_urls_are_never_listed():
+    doc = {
+        "result": {
+            "status": {"code": 0},
+            "data": [
+                {"url": "file:///etc/passwd", "wapurl": "", "ctime": "1715308800"},
+                {"url": "file:///etc/passwd", "wapurl": "https://finance.sina.cn/x.d.html"},
+                {"url": "https://finance.sina.com.cn/a.shtml", "ctime": "1715308800"},
+            ],
+        }
+    }
+    entries = parse_roll(json.dumps(doc), "http://feed.mix.sina.com.cn/api/roll/get")
+    assert [e.url for e in entries] == [
+        "https://finance.sina.cn/x.d.html",
+        "https://finance.sina.com.cn/a.shtml",
+    ]

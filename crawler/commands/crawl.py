@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 
 from crawler.arguments import ArgumentError
+from crawler.storage.crawl_state import StateUnusable, check_state
 
 if TYPE_CHECKING:
     import argparse
 
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 EXIT_FAILED = 1  # the crawl failed page-side (roll unreachable, most pages failed) or was stopped
 EXIT_USAGE = 2  # bad arguments: nothing was crawled
@@ -42,6 +45,45 @@ def exit_status(
     return EXIT_FAILED
 
 
+def folder_problem(settings: BaseSettings, name: str) -> str:
+    """Say why the folder a setting names cannot hold files ('' if it can, or will be created).
+
+    >>> folder_problem({"MARKDOWN_POSTS_DIR": "/etc/hostname/posts"}, "MARKDOWN_POSTS_DIR")
+    'MARKDOWN_POSTS_DIR: /etc/hostname is a file, not a folder'
+    """
+    value = settings.get(name)
+    if not value:
+        return ""
+    path = Path(value).absolute()
+    for folder in (path, *path.parents):
+        if folder.exists():
+            return "" if folder.is_dir() else f"{name}: {folder} is a file, not a folder"
+    return ""
+
+
+def storage_problem(settings: BaseSettings) -> str:
+    """Say why the crawl's store (Redis, or the SQLite state file) cannot be used; '' if it can.
+
+    A damaged state file or an unreachable Redis would otherwise fail deep in the engine, with
+    a traceback about something else, or crawl and save nothing.
+    """
+    redis_url = settings.get("REDIS_URL")
+    if redis_url:
+        # Imported only in distributed mode: a single-machine crawl never loads redis.
+        from crawler.distributed.connection import RedisUnavailable, check_redis
+
+        try:
+            check_redis(redis_url)
+        except RedisUnavailable as exc:
+            return str(exc)
+        return ""
+    try:
+        check_state(settings)
+    except StateUnusable as exc:
+        return str(exc)
+    return ""
+
+
 class Command(ScrapyCrawlCommand):
     """Like Scrapy's `crawl`; bad `-a` arguments exit 2 with one line, failed crawls exit 1."""
 
@@ -65,6 +107,14 @@ class Command(ScrapyCrawlCommand):
         except ArgumentError as exc:
             print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
             sys.exit(EXIT_USAGE)
+        problem = folder_problem(self.settings, "MARKDOWN_POSTS_DIR")
+        if problem:
+            print(f"scrapy crawl {args[0]}: error: {problem}", file=sys.stderr)
+            sys.exit(EXIT_USAGE)
+        problem = storage_problem(self.settings)
+        if problem:
+            print(f"scrapy crawl {args[0]}: error: {problem}", file=sys.stderr)
+            sys.exit(EXIT_FAILED)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:

@@ -13,6 +13,10 @@ What 0.9.1 gets wrong on Scrapy 2.19, and the only things changed here:
 - `SCHEDULER_IDLE_BEFORE_CLOSE` blocks the reactor in BRPOP and is ignored by the priority
   queue; the add-on keeps it at 0 and `crawler.distributed.idle.RedisIdleCloser` does the exit.
   Instead of blocking, the scheduler looks at the queue every second and wakes an idle engine.
+- A Redis that stops answering mid-crawl raised from every scheduler call (a traceback every
+  few seconds, requests lost). Here each call is guarded: new requests wait in memory, the
+  worker retries with backoff (crawler.distributed.outage) and pushes them when Redis is back;
+  after SINA_REDIS_OUTAGE_TIMEOUT it closes with reason `redis_unavailable` (exit 1).
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.asyncio import create_looping_call
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from crawler.distributed.addon import redis_keys
+from crawler.distributed.connection import redis_address
+from crawler.distributed.outage import REDIS_DOWN, RedisOutage
 
 if TYPE_CHECKING:
     from typing import Self
@@ -98,6 +105,12 @@ class RedisScheduler(Scheduler):
         keys = redis_keys(settings.get("SINA_REDIS_KEY_PREFIX") or "sina")
         instance.inflight_prefix = keys["inflight"]
         instance.lease_prefix = keys["worker"]
+        instance.outage = RedisOutage(
+            redis_address(settings.get("REDIS_URL")),
+            settings.getfloat("SINA_REDIS_OUTAGE_TIMEOUT"),
+        )
+        # Requests scheduled while Redis was away; pushed, in order, once it answers again.
+        instance._held = []
         return instance
 
     @property
@@ -148,6 +161,23 @@ class RedisScheduler(Scheduler):
         for loop in (self._ticker, self._waker):
             if loop.running:
                 loop.stop()
+        try:
+            self._flush_held()
+            self._hand_back()
+        except REDIS_DOWN:
+            # In-flight requests stay in Redis under this worker's lease: when it runs out,
+            # another worker requeues them. Held ones were never shared; the next discovery
+            # lists their articles again (none is marked saved).
+            logger.warning(
+                "Redis at %s is unreachable at close: %d in-flight requests wait for their"
+                " lease to run out, %d new requests are dropped",
+                self.outage.address,
+                len(self._popped),
+                len(self._held),
+            )
+        super().close(reason)
+
+    def _hand_back(self) -> None:
         self._settle()
         if self._popped:
             # A forced shutdown left requests unfinished: put them back for the others now
@@ -158,24 +188,41 @@ class RedisScheduler(Scheduler):
             self.stats.inc_value("redis/requeued", len(self._popped))
             self._popped.clear()
         self.server.delete(self.inflight_key, self.lease_key)
-        super().close(reason)
 
     def enqueue_request(self, request: Request) -> bool:
-        """Push unless the shared duplicate filter has seen it (no deprecated stats call)."""
-        if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
-            return False
+        """Push unless the shared duplicate filter has seen it (no deprecated stats call).
+
+        While Redis is away the request waits in memory (see `_flush_held`).
+        """
+        if self._held or not self.outage.ready():
+            self._hold(request)
+            return True
+        try:
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                return False
+            self.queue.push(request)
+        except REDIS_DOWN as exc:
+            self._redis_failed(exc)
+            self._hold(request)
+            return True
+        self.outage.succeeded()
         self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
         return True
 
     def next_request(self) -> Request | None:
         """Pop the best request into this worker's in-flight set, atomically."""
-        self._settle()
-        data = self._pop(
-            keys=[self.queue.key, self.inflight_key, self.lease_key],
-            args=[self.worker_id, self.lease_seconds],
-        )
+        if not self._redis_ready():
+            return None
+        try:
+            self._settle()
+            data = self._pop(
+                keys=[self.queue.key, self.inflight_key, self.lease_key],
+                args=[self.worker_id, self.lease_seconds],
+            )
+        except REDIS_DOWN as exc:
+            self._redis_failed(exc)
+            return None
         if not data:
             return None
         request = self.queue._decode_request(data)
@@ -190,26 +237,109 @@ class RedisScheduler(Scheduler):
             for key in self.server.scan_iter(match=f"{_glob_escape(self.inflight_prefix)}*")
         )
 
+    def has_pending_requests(self) -> bool:
+        """Tell whether the shared queue (or this worker's held requests) has anything.
+
+        While Redis is away the answer is yes: the worker waits for it rather than closing.
+        """
+        if self._held or self.outage.down:
+            return True
+        try:
+            return len(self.queue) > 0
+        except REDIS_DOWN as exc:
+            self._redis_failed(exc)
+            return True
+
     def crawl_is_drained(self) -> bool:
-        """Tell whether no worker has anything queued or in flight."""
-        return len(self.queue) == 0 and self.inflight_count() == 0
+        """Tell whether no worker has anything queued or in flight (never while Redis is away)."""
+        if not self._redis_ready():
+            return False
+        try:
+            return len(self.queue) == 0 and self.inflight_count() == 0
+        except REDIS_DOWN as exc:
+            self._redis_failed(exc)
+            return False
 
     def finish_crawl(self) -> None:
         """Forget the crawl's seen requests, so the next crawl fetches its start pages again."""
         self.df.clear()
 
     def _tick(self) -> None:
-        self._renew_lease()
-        self._settle()
-        self._requeue_dead_workers()
+        if not self._redis_ready():
+            return
+        try:
+            self._renew_lease()
+            self._settle()
+            self._requeue_dead_workers()
+        except REDIS_DOWN as exc:
+            self._redis_failed(exc)
 
     def _wake_engine(self) -> None:
         # An idle engine only asks the scheduler again at its 5 s heartbeat; requests other
         # workers push meanwhile would wait. Nudging its private next-call is cheap (no-op
         # when already scheduled) and lets an idle worker join within a second.
+        # Also the outage's retry: a worker with nothing in flight finds Redis back here.
+        if not self._redis_ready():
+            return
         slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is not None and slot.closing is None and len(self.queue):
+        try:
+            waiting = len(self.queue)
+        except REDIS_DOWN as exc:
+            self._redis_failed(exc)
+            return
+        if slot is not None and slot.closing is None and waiting:
             slot.nextcall.schedule()
+
+    # --- Redis outages ------------------------------------------------------------------------
+    def _hold(self, request: Request) -> None:
+        self._held.append(request)
+        self.stats.inc_value("redis/held")
+
+    def _redis_ready(self) -> bool:
+        """Tell whether to call Redis now; when it is back, push what was held meanwhile."""
+        if not self.outage.ready():
+            self._give_up_if_expired()
+            return False
+        if not self.outage.down and not self._held:
+            return True
+        try:
+            self._flush_held()
+            if self.outage.down:
+                self._renew_lease()  # a restarted Redis may have lost it
+        except REDIS_DOWN as exc:
+            self._redis_failed(exc)
+            return False
+        self.outage.succeeded()
+        return True
+
+    def _flush_held(self) -> None:
+        """Push the requests held during an outage (recorded in the duplicate filter too)."""
+        while self._held:
+            request = self._held[0]
+            # Not filtered: whether the filter saw it before Redis went away is unknown, and
+            # a duplicate fetch is better than a lost request.
+            if not request.dont_filter:
+                self.df.request_seen(request)
+            self.queue.push(request)
+            self._held.pop(0)
+            self.stats.inc_value("scheduler/enqueued/redis")
+
+    def _redis_failed(self, exc: BaseException) -> None:
+        self.outage.failed(exc)
+        self.stats.inc_value("redis/errors")
+        self._give_up_if_expired()
+
+    def _give_up_if_expired(self) -> None:
+        if not self.outage.expired() or self.stats.get_value("redis/gave_up"):
+            return
+        logger.error(
+            "Redis at %s has been unreachable for %ss (SINA_REDIS_OUTAGE_TIMEOUT); giving up",
+            self.outage.address,
+            self.outage.timeout,
+        )
+        self.stats.set_value("redis/gave_up", 1)
+        assert self.crawler.engine is not None
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="redis_unavailable"))
 
     def _renew_lease(self) -> None:
         self.server.set(self.lease_key, self.worker_id, ex=self.lease_seconds)
@@ -221,7 +351,10 @@ class RedisScheduler(Scheduler):
         inprogress: Any = getattr(slot, "inprogress", ())
         done = [request for request in self._popped if request not in inprogress]
         if done:
-            self.server.zrem(self.inflight_key, *(self._popped.pop(r) for r in done))
+            # Forgotten only once Redis took the removal: a failed call leaves them to retry.
+            self.server.zrem(self.inflight_key, *(self._popped[r] for r in done))
+            for request in done:
+                del self._popped[request]
 
     def _requeue_dead_workers(self) -> None:
         for key in self.server.scan_iter(match=f"{_glob_escape(self.inflight_prefix)}*"):

@@ -6,7 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from scrapy import signals
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Self
 
-    from scrapy import Request, Spider
+    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+WEB_SCHEMES = frozenset({"http", "https"})
 
 
 def host_of(url: str) -> str:
@@ -53,6 +54,19 @@ def is_allowed_host(host: str, domains: Iterable[str], hosts: Iterable[str]) -> 
     return host in set(hosts) or any(host == d or host.endswith("." + d) for d in domains)
 
 
+def asked_urls(spider: Spider) -> list[str]:
+    """Return the URLs the user typed for this run: explicit URLs (urls, urls_file) and feeds."""
+    args = getattr(spider, "args", None)
+    return [*getattr(args, "urls", []), *getattr(args, "feeds", [])]
+
+
+def typed_local_urls(spider: Spider) -> frozenset[str]:
+    """Return the non-http(s) URLs the user typed, as Scrapy spells them in a Request."""
+    return frozenset(
+        Request(url).url for url in asked_urls(spider) if urlsplit(url).scheme not in WEB_SCHEMES
+    )
+
+
 class SinaOffsiteMiddleware(OffsiteMiddleware):
     """Scrapy's downloader OffsiteMiddleware with the allowed hosts taken from the run itself.
 
@@ -68,6 +82,7 @@ class SinaOffsiteMiddleware(OffsiteMiddleware):
         self.domains = [d.lower().strip(".") for d in domains if d]
         self.fixed_hosts = {h for h in [host_of(roll_api_url)] if h}
         self.hosts: set[str] | None = None
+        self.typed_local: frozenset[str] = frozenset()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -85,16 +100,17 @@ class SinaOffsiteMiddleware(OffsiteMiddleware):
 
     def run_hosts(self, spider: Spider) -> set[str]:
         """Return the exact hosts this run was told about: roll API, feeds, explicit URLs."""
-        args = getattr(spider, "args", None)
-        asked = [*getattr(args, "urls", []), *getattr(args, "feeds", [])]
-        return self.fixed_hosts | {h for h in map(host_of, asked) if h}
+        self.typed_local = typed_local_urls(spider)
+        return self.fixed_hosts | {h for h in map(host_of, asked_urls(spider)) if h}
 
     def should_follow(self, request: Request, spider: Spider) -> bool:
         if self.hosts is None:
             self.hosts = self.run_hosts(spider)
         parts = urlparse_cached(request)
-        if parts.scheme in {"file", "data"}:
-            return True  # local feeds (file:///...) leave no machine
+        if parts.scheme not in WEB_SCHEMES:
+            # A local feed the user typed (file:///...) is read; a file:// or data: URL found
+            # in anything fetched (OPML, feed, roll, redirect) could read any local file.
+            return request.url in self.typed_local
         return is_allowed_host(parts.hostname or "", self.domains, self.hosts)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
@@ -115,6 +131,11 @@ class SinaOffsiteMiddleware(OffsiteMiddleware):
                 "Not following redirect from %s to %s (host %s)", origin, request.url, host
             )
             self.stats.inc_value("offsite/redirect_refused")
+        elif urlparse_cached(request).scheme not in WEB_SCHEMES:
+            origin = request.url
+            reason = "not an http(s) URL, and not one given on the command line"
+            logger.warning("Not fetching %s: %s", origin, reason)
+            self.stats.inc_value("offsite/scheme_refused")
         else:
             origin = request.url
             reason = f"host {host} is outside the allowed hosts"

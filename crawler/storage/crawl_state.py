@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # the desktop page, its wapurl and its m./sina.cn mirrors all share one key.
 _DOC_ID = re.compile(r"(?:doc|detail)-(i[a-z]{7}\d{7})", re.IGNORECASE)
 _MOBILE_PREFIXES = ("www.", "m.", "wap.")
+STATE_FILE = "articles.sqlite3"  # inside CRAWL_STATE_DIR
 
 
 def canonical_key(url: str) -> str:
@@ -72,14 +73,39 @@ class SkipMemory(Protocol):
         ...
 
 
+class StateUnusable(Exception):
+    """The crawl state cannot be used (damaged, unreadable); the message is one line with a fix."""
+
+
 class SQLiteState:
     """ArticleState in one SQLite file (standard library; safe to share between processes)."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # autocommit: each mark is durable at once, so a killed run loses nothing already saved
-        self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        try:
+            # autocommit: each mark is durable at once, so a killed run loses nothing saved
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self._open_checked()
+        except sqlite3.OperationalError as exc:
+            raise StateUnusable(
+                f"crawl state {path} cannot be opened ({exc}); check that it is a readable,"
+                " writable file, or point CRAWL_STATE_DIR elsewhere"
+            ) from None
+        except sqlite3.DatabaseError as exc:
+            raise StateUnusable(
+                f"crawl state {path} is damaged ({exc}); move it aside (mv {path}"
+                f" {path}.damaged) and run again: the new state starts empty, so listed"
+                " articles are fetched again and their posts rewritten unchanged"
+            ) from None
+
+    def _open_checked(self) -> None:
+        """Check the database file (sqlite's quick_check) and set it up for the crawl."""
+        problems = [row[0] for row in self._db.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            # Reads of a damaged file can fail or, worse, answer wrongly: a run that trusted
+            # it could skip or lose articles and still report success.
+            raise sqlite3.DatabaseError(problems[0] if problems else "quick_check gave nothing")
         self._db.execute("PRAGMA journal_mode=WAL")
         # A commit in WAL mode survives a killed process without an fsync each; only a power cut
         # can drop the last marks, and then those articles are fetched and rewritten unchanged
@@ -103,7 +129,7 @@ class SQLiteState:
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> SQLiteState:
         """Open `<CRAWL_STATE_DIR>/articles.sqlite3`."""
-        return cls(Path(settings["CRAWL_STATE_DIR"]) / "articles.sqlite3")
+        return cls(Path(settings["CRAWL_STATE_DIR"]) / STATE_FILE)
 
     def is_saved(self, key: str) -> bool:
         """Tell whether the article with this canonical key has been saved."""
@@ -153,6 +179,19 @@ class SQLiteState:
     def close(self) -> None:
         """Close the database."""
         self._db.close()
+
+
+def check_state(settings: BaseSettings) -> None:
+    """Before a crawl: raise StateUnusable if the existing SQLite state cannot be used.
+
+    Only an existing file is opened (nothing is created), and only for the SQLite store.
+    """
+    directory = settings.get("CRAWL_STATE_DIR")
+    if not directory or load_object(settings.get("CRAWL_STATE_CLASS")) is not SQLiteState:
+        return
+    path = Path(directory) / STATE_FILE
+    if path.exists():
+        SQLiteState(path).close()
 
 
 def open_state(settings: BaseSettings) -> ArticleState:

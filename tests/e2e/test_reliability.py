@@ -350,13 +350,13 @@ def test_unwritable_posts_folder_fails_clearly_and_keeps_state(standin, tmp_path
     standin.add_entries(URLS[:2], start=T0)
     bad = blocker / "posts"
     result = run_crawl(standin, tmp_path, "-s", f"MARKDOWN_POSTS_DIR={bad}", name="unwritable")
-    assert "Traceback" not in result.log
-    assert result.returncode == 3  # every article failed, on our side (the disk)
-    for url in URLS[:2]:
-        assert f"for {url}: Not a directory" in result.log
-    assert "Crawl failed: 2 articles failed on our side" in result.log
-    assert result.accounting()["failed"] == 2
-    assert saved_keys(tmp_path / "state") == set()  # the state did not advance
+    # Found before crawling: one line, nothing fetched (it used to fail article by article).
+    assert result.returncode == 2
+    assert result.log.strip() == (
+        f"scrapy crawl sina: error: MARKDOWN_POSTS_DIR: {blocker} is a file, not a folder"
+    )
+    assert standin.article_hits() == {}
+    assert not (tmp_path / "state").exists()  # the state did not advance
 
     result = run_crawl(standin, tmp_path, name="fixed")
     assert result.returncode == 0, result.log
