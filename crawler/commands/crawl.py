@@ -6,8 +6,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
-from scrapy.utils.conf import arglist_to_dict
 from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.conf import arglist_to_dict
 
 from crawler.arguments import ArgumentError
 
