@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test test-fast lint format demo crawl bench hexo clean
+.PHONY: venv test test-fast lint format demo crawl bench hexo site clean
 
 venv: $(STAMP)
 
@@ -57,6 +57,11 @@ bench: venv
 # Build sample posts in a stock Hexo 7 site (npm registry needed; not part of `make test`).
 hexo: venv
 	$(BIN)/python hexo/check.py
+
+# The blog: a Hexo 7 site with the Volantis theme from output/posts, built into output/site/public
+# (hexo/site.py; npm packages from hexo/site/package-lock.json, cached outside the repo).
+site: venv
+	$(BIN)/python hexo/site.py --posts output/posts --site output/site
 
 clean:
 	rm -rf output/posts output/state output/*.jsonl

@@ -12,8 +12,10 @@ BOT_NAME = "sina_finance_crawler"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 
-# Generated files default to <project>/output whatever the working directory (cron runs).
-OUTPUT_DIR = Path(__file__).resolve().parent.parent / "output"
+# Generated files go where the user runs the crawl, never into the installed package: the
+# SINA_OUTPUT_DIR environment variable, else ./output in the working directory at start-up
+# (cron: `cd` first; Scrapyd: the folder Scrapyd runs in). Fixed here, when settings load.
+OUTPUT_DIR = Path(os.environ.get("SINA_OUTPUT_DIR") or "output").resolve()
 
 # --- Being a polite guest -------------------------------------------------------------------
 USER_AGENT = (
@@ -90,8 +92,14 @@ MARKDOWN_LOCAL_IMAGES = False  # download images and point posts at the local co
 MARKDOWN_IMAGES_STORE = str(OUTPUT_DIR / "images")  # where local copies go (FilesPipeline store)
 MARKDOWN_IMAGES_URL = "/images/sina/"  # URL prefix of MARKDOWN_IMAGES_STORE on the blog
 CRAWL_STATE_DIR = str(OUTPUT_DIR / "state")
+# The articles this run saved (replaced per run, so refresh=1 never doubles a line); `-o`/`-O`
+# on the command line replace this export for that run (crawler/commands/crawl.py).
 FEEDS = {
-    str(OUTPUT_DIR / "articles.jsonl"): {"format": "jsonlines", "encoding": "utf-8"},
+    str(OUTPUT_DIR / "articles.jsonl"): {
+        "format": "jsonlines",
+        "encoding": "utf-8",
+        "overwrite": True,
+    },
 }
 # Local export files hand each line to the OS before its article is marked saved: a killed run
 # loses none (crawler/storage/export.py).

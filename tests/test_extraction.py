@@ -479,6 +479,7 @@ def test_any_headline_is_saved_safely_or_refused_by_name(tmp_path_factory, title
         "comments",
         "date",
         "categories",
+        "updated",
     }
     root = tmp_path_factory.getbasetemp() / "posts"
     for options in (PostOptions(), PostOptions(title_slug=True)):

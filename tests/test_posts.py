@@ -41,8 +41,12 @@ def example_item(**changes) -> ArticleItem:
 def test_golden_front_matter_matches_example():
     expected_matter, _ = split_post(SEED.read_text(encoding="utf-8"))
     matter, _body = split_post(render_post(example_item()))
-    assert yaml.safe_load(matter) == yaml.safe_load(expected_matter)
-    assert list(yaml.safe_load(matter)) == list(yaml.safe_load(expected_matter))
+    expected = yaml.safe_load(expected_matter)
+    # The example's keys, values and order, then `updated` (the publish date, for themes that
+    # show an update time).
+    assert yaml.safe_load(matter) == {**expected, "updated": expected["date"]}
+    assert list(yaml.safe_load(matter)) == [*expected, "updated"]
+    assert "updated: Mon, 01 Aug 2022 03:23:57 GMT" in matter.splitlines()
     lines = matter.splitlines()
     expected_lines = expected_matter.splitlines()
     for key in ("title", "headimg", "thumbnail", "author", "comments", "date"):
@@ -84,6 +88,7 @@ def test_full_front_matter_exact_text():
         "comments: false\n"
         "date: Mon, 01 Aug 2022 03:23:57 GMT\n"
         f"thumbnail: '{DEFAULT_IMAGE}'\n"
+        "updated: Mon, 01 Aug 2022 03:23:57 GMT\n"
         "tags:\n"
         "  - A股\n"
         "source_url: https://finance.sina.com.cn/money/bank/2022-08-01/doc-imizmscv4373413.shtml\n"
@@ -102,6 +107,7 @@ def test_full_front_matter_exact_text():
 def test_date_formats(date_format, line):
     matter, _ = split_post(render_post(example_item(), PostOptions(date_format=date_format)))
     assert line in matter.splitlines()
+    assert line.replace("date:", "updated:", 1) in matter.splitlines()  # written out, no alias
 
 
 def test_first_body_image_becomes_headimg():

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.conf import arglist_to_dict
 
 from crawler.arguments import ArgumentError
 from crawler.storage.crawl_state import StateUnusable, check_state
@@ -88,7 +89,11 @@ class Command(ScrapyCrawlCommand):
     """Like Scrapy's `crawl`; bad `-a` arguments exit 2 with one line, failed crawls exit 1."""
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        default_feeds = set(self.settings.getdict("FEEDS"))
         super().process_options(args, opts)
+        if opts.output or opts.overwrite_output:
+            self.drop_default_feeds(default_feeds, opts)
         if len(args) != 1:
             return  # run() raises Scrapy's own usage error
         assert self.settings is not None
@@ -115,6 +120,22 @@ class Command(ScrapyCrawlCommand):
         if problem:
             print(f"scrapy crawl {args[0]}: error: {problem}", file=sys.stderr)
             sys.exit(EXIT_FAILED)
+
+    def drop_default_feeds(self, default_feeds: set[str], opts: argparse.Namespace) -> None:
+        """`-o`/`-O` replace the default export (FEEDS in settings.py) for this run.
+
+        Scrapy merges the command line's feeds into FEEDS, so the default export would be
+        written beside the file the user asked for. A FEEDS given with `-s` is the user's own
+        and stays whole.
+        """
+        assert self.settings is not None
+        if "FEEDS" in arglist_to_dict(opts.set):
+            return
+        asked = [*(opts.output or []), *(opts.overwrite_output or [])]
+        feeds = self.settings["FEEDS"]
+        for uri in default_feeds:
+            if not any(arg == uri or arg.startswith(f"{uri}:") for arg in asked):
+                feeds.delete(uri, priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:

@@ -69,6 +69,9 @@ class _PostDumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # `updated` is the same datetime as `date`: write it out, not as `*id001`
+
 
 # What YAML can hold inside single quotes: its printable set, minus line breaks and the BOM.
 _SINGLE_QUOTABLE = re.compile(
@@ -120,16 +123,20 @@ def post_categories(channel: str | None, options: PostOptions) -> list[str]:
 
 
 def front_matter(item: ArticleItem, body: str, options: PostOptions) -> dict[str, Any]:
-    """Build the front-matter mapping: keys in the example post's order, then configured extras."""
+    """Build the front-matter mapping: the example post's keys in order, `updated`, then extras."""
     image = first_image(body) or item.headimg or options.default_image
+    date = format_date(item.date, options) if item.date else None
     matter: dict[str, Any] = {
         "title": _Quoted(item.title or ""),
         "categories": post_categories(item.channel, options),
         "headimg": _Quoted(image),
         "author": item.author or options.site_name,
         "comments": options.comments,
-        "date": format_date(item.date, options) if item.date else None,
+        "date": date,
         "thumbnail": _Quoted(image),
+        # After the example post's keys: without it Hexo shows the file's mtime (the crawl
+        # time) as the post's update time.
+        "updated": date,
     }
     if "tags" in options.extra_keys and item.keywords:
         matter["tags"] = list(item.keywords)

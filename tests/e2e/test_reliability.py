@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 ROLL = "http://finance.sina.com.cn/roll/2024-05-10"
 TITLES_BY_KEY = TITLES
-POST_KEYS = {"title", "headimg", "thumbnail", "author", "comments", "date", "categories"}
+POST_KEYS = {"title", "headimg", "thumbnail", "author", "comments", "date", "categories", "updated"}
 
 
 def article_html(
