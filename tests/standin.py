@@ -88,6 +88,7 @@ class StandIn:
     Faults (per page URL, or per roll page number):
       {"status": 404}            answer with that status
       {"delay": 2.0}             wait before answering
+      {"hold": threading.Event}  in-process only: answer once the event is set (60 s at most)
       {"slow_body": 3.0}         send headers, then trickle the body over that many seconds
       {"reset": true}            close the connection without answering (TCP reset)
       {"redirect": "http://x/"}  answer 302 with that Location
@@ -318,6 +319,8 @@ class StandInHandler(BaseHTTPRequestHandler):
     def serve(self, fault: dict[str, Any], status: int, ctype: str, body: bytes) -> None:
         if fault.get("delay"):
             time.sleep(float(fault["delay"]))
+        if fault.get("hold"):
+            fault["hold"].wait(60)
         if fault.get("reset"):
             # SO_LINGER 0 makes close() send RST: the client sees a connection reset.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -116,7 +116,10 @@ def test_since_until_and_channel(standin, tmp_path):
 def test_overlapping_run_crawls_nothing(standin, tmp_path):
     slow = URLS[0]
     standin.add_entries([slow], start=T0)
-    standin.set_fault(slow, delay=4)
+    # The slow run's article is held until the overlapping run is over, however long that
+    # run takes to start on a loaded machine.
+    release = threading.Event()
+    standin.set_fault(slow, hold=release)
     outcome = {}
     worker = threading.Thread(
         target=lambda: outcome.setdefault("slow", run_crawl(standin, tmp_path, name="slow"))
@@ -129,7 +132,10 @@ def test_overlapping_run_crawls_nothing(standin, tmp_path):
     ):
         time.sleep(0.05)
     before = dict(standin.hits)
-    second = run_crawl(standin, tmp_path, name="overlap")
+    try:
+        second = run_crawl(standin, tmp_path, name="overlap")
+    finally:
+        release.set()
     worker.join(60)
     assert second.returncode == 0, second.log
     assert second.stat("finish_reason") == "locked"
