@@ -1,4 +1,4 @@
-"""Shared fixtures: a private, cleaned-up Redis namespace for distributed-mode tests."""
+"""Shared fixtures: Redis namespaces, crawlers with the project's settings, the Sina stand-in."""
 
 from __future__ import annotations
 
@@ -14,13 +14,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from scrapy.utils.test import get_crawler, get_reactor_settings
 
+from crawler import settings as project_settings_module
+from crawler.extensions.offload import OffloadExtension
 from tests.standin import StandIn
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import redis
+    from scrapy.crawler import Crawler
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -56,6 +60,36 @@ def redis_target() -> Iterator[RedisTarget]:
     if stale:
         client.delete(*stale)
     client.close()
+
+
+# --- Crawlers configured like the real crawl ------------------------------------------------
+
+
+@pytest.fixture
+def project_crawler() -> Iterator[Callable[..., Crawler]]:
+    """Build crawlers from crawler/settings.py plus overrides, extraction in a worker thread.
+
+    `project_crawler(spidercls=None, **settings)`: a crawler with its extensions (the
+    OffloadExtension among them) but no engine; each one's executors stop after the test.
+    """
+    project = {
+        name: getattr(project_settings_module, name)
+        for name in dir(project_settings_module)
+        if name.isupper()
+    }
+    built: list[Crawler] = []
+
+    def build(spidercls: type | None = None, **settings: object) -> Crawler:
+        overrides = {**get_reactor_settings(), "SINA_WORKER_PROCESSES": 0, **settings}
+        crawler = get_crawler(spidercls, {**project, **overrides})
+        built.append(crawler)
+        return crawler
+
+    yield build
+    for crawler in built:
+        extension = crawler.get_extension(OffloadExtension)
+        if extension is not None:
+            extension.engine_stopped()
 
 
 # --- The offline stand-in for Sina, and real `scrapy crawl` runs through it -------------------

@@ -1,3 +1,4 @@
+import asyncio
 import functools
 import json
 import os
@@ -14,7 +15,6 @@ import yaml
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.exporters import JsonLinesItemExporter
 from scrapy.utils.misc import build_from_crawler
-from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
 from crawler.items import ArticleItem
@@ -45,29 +45,40 @@ def make_item(**changes) -> ArticleItem:
     return ArticleItem(**fields)
 
 
-def build(cls, **settings):
-    crawler = get_crawler(settings_dict=settings)
-    return build_from_crawler(cls, crawler), crawler.stats
+@pytest.fixture
+def build(project_crawler):
+    """Build a pipeline the way the crawl does: project settings plus overrides."""
+
+    def build(cls, **settings):
+        crawler = project_crawler(**settings)
+        return build_from_crawler(cls, crawler), crawler.stats
+
+    return build
+
+
+def process(pipe, item):
+    """Run the pipeline's async process_item to completion, as the engine awaits it."""
+    return asyncio.run(pipe.process_item(item))
 
 
 # --- cleaning ------------------------------------------------------------------------------
 
 
-def test_cleaning_pipeline_cleans_body_and_counts():
+def test_cleaning_pipeline_cleans_body_and_counts(build):
     pipe, stats = build(BodyCleaningPipeline)
-    item = pipe.process_item(make_item(body=RAW_BODY))
+    item = process(pipe, make_item(body=RAW_BODY))
     assert item.body == "<div><p>　　正文第一段。</p><p>责任编辑：王蒙 </p></div>"
     assert stats.get_value("cleaning/cleaned") == 1
 
 
-def test_cleaning_pipeline_drops_empty_body_naming_url():
+def test_cleaning_pipeline_drops_empty_body_naming_url(build):
     pipe, stats = build(BodyCleaningPipeline)
     with pytest.raises(DropItem, match=r"doc-imizmscv4373413\.shtml"):
-        pipe.process_item(make_item(body="<div><script>x</script></div>"))
+        process(pipe, make_item(body="<div><script>x</script></div>"))
     assert stats.get_value("cleaning/dropped_empty") == 1
 
 
-def test_cleaning_pipeline_can_be_disabled():
+def test_cleaning_pipeline_can_be_disabled(build):
     with pytest.raises(NotConfigured):
         build(BodyCleaningPipeline, CLEANING_ENABLED=False)
 
@@ -75,10 +86,10 @@ def test_cleaning_pipeline_can_be_disabled():
 # --- markdown ------------------------------------------------------------------------------
 
 
-def test_writes_post(tmp_path):
+def test_writes_post(build, tmp_path):
     pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path / "posts"))
     item = make_item()
-    assert pipe.process_item(item) is item
+    assert process(pipe, item) is item
     path = tmp_path / "posts" / "2022-08-01-imizmscv4373413.md"
     text = path.read_text(encoding="utf-8")
     assert text.startswith(
@@ -89,49 +100,49 @@ def test_writes_post(tmp_path):
     assert stats.get_value("markdown/written") == 1
 
 
-def test_unchanged_article_leaves_file_untouched(tmp_path):
+def test_unchanged_article_leaves_file_untouched(build, tmp_path):
     pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
-    pipe.process_item(make_item())
+    process(pipe, make_item())
     path = tmp_path / "2022-08-01-imizmscv4373413.md"
     os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    pipe.process_item(make_item())
+    process(pipe, make_item())
     assert path.stat().st_mtime_ns == 1_000_000_000
     assert stats.get_value("markdown/unchanged") == 1
     assert stats.get_value("markdown/written") == 1
 
 
-def test_changed_article_rewritten_in_place(tmp_path):
+def test_changed_article_rewritten_in_place(build, tmp_path):
     pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
-    pipe.process_item(make_item())
-    pipe.process_item(make_item(body="<div><p>　　更正后的正文。</p></div>"))
+    process(pipe, make_item())
+    process(pipe, make_item(body="<div><p>　　更正后的正文。</p></div>"))
     (post,) = tmp_path.iterdir()
     assert post.read_text(encoding="utf-8").endswith("\n<div><p>　　更正后的正文。</p></div>\n")
     assert stats.get_value("markdown/written") == 2
 
 
-def test_changed_title_with_slug_replaces_old_name(tmp_path):
+def test_changed_title_with_slug_replaces_old_name(build, tmp_path):
     pipe, stats = build(
         MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path), MARKDOWN_TITLE_SLUG=True
     )
-    pipe.process_item(make_item(title="旧标题"))
-    pipe.process_item(make_item(title="新标题"))
+    process(pipe, make_item(title="旧标题"))
+    process(pipe, make_item(title="新标题"))
     assert [p.name for p in tmp_path.iterdir()] == ["2022-08-01-imizmscv4373413~新标题.md"]
     assert stats.get_value("markdown/renamed") == 1
 
 
-def test_other_articles_are_not_touched(tmp_path):
+def test_other_articles_are_not_touched(build, tmp_path):
     pipe, _ = build(
         MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path), MARKDOWN_TITLE_SLUG=True
     )
-    pipe.process_item(make_item(doc_id="imizmscv4373413"))
-    pipe.process_item(make_item(doc_id="imizmscv437341"))  # a prefix of the first id
+    process(pipe, make_item(doc_id="imizmscv4373413"))
+    process(pipe, make_item(doc_id="imizmscv437341"))  # a prefix of the first id
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "2022-08-01-imizmscv4373413~标题-一.md",
         "2022-08-01-imizmscv437341~标题-一.md",
     ]
 
 
-def test_settings_reach_the_post(tmp_path):
+def test_settings_reach_the_post(build, tmp_path):
     pipe, _ = build(
         MarkdownPostPipeline,
         MARKDOWN_POSTS_DIR=str(tmp_path),
@@ -140,7 +151,7 @@ def test_settings_reach_the_post(tmp_path):
         MARKDOWN_CATEGORY_ROOT="财经",
         MARKDOWN_EXTRA_KEYS="source_url,tags",
     )
-    pipe.process_item(make_item(keywords=["A股"]))
+    process(pipe, make_item(keywords=["A股"]))
     matter = (
         (tmp_path / "2022-08-01-imizmscv4373413.md").read_text(encoding="utf-8").split("---\n")[1]
     )
@@ -155,25 +166,25 @@ def test_settings_reach_the_post(tmp_path):
     )
 
 
-def test_not_configured_without_posts_dir():
+def test_not_configured_without_posts_dir(build):
     with pytest.raises(NotConfigured):
         build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR="")
 
 
-def test_bad_date_format_fails_fast(tmp_path):
+def test_bad_date_format_fails_fast(build, tmp_path):
     with pytest.raises(ValueError, match="MARKDOWN_DATE_FORMAT"):
         build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path), MARKDOWN_DATE_FORMAT="epoch")
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
-def test_unwritable_dir_drops_item_naming_path_and_url(tmp_path):
+def test_unwritable_dir_drops_item_naming_path_and_url(build, tmp_path):
     posts = tmp_path / "posts"
     posts.mkdir()
     posts.chmod(0o500)
     try:
         pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(posts))
         with pytest.raises(DropItem) as info:
-            pipe.process_item(make_item())
+            process(pipe, make_item())
     finally:
         posts.chmod(0o700)
     message = str(info.value)
@@ -183,12 +194,12 @@ def test_unwritable_dir_drops_item_naming_path_and_url(tmp_path):
     assert list(posts.iterdir()) == []
 
 
-def test_posts_dir_that_is_a_file_drops_item(tmp_path):
+def test_posts_dir_that_is_a_file_drops_item(build, tmp_path):
     blocker = tmp_path / "posts"
     blocker.write_text("not a directory")
     pipe, _ = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(blocker))
     with pytest.raises(DropItem, match="cannot write post"):
-        pipe.process_item(make_item())
+        process(pipe, make_item())
 
 
 # --- JSON lines ----------------------------------------------------------------------------
@@ -214,7 +225,7 @@ def test_default_feed_is_readable_utf8_with_offset_dates(tmp_path):
 # --- local image copies --------------------------------------------------------------------
 
 
-def test_images_pipeline_not_configured_by_default():
+def test_images_pipeline_not_configured_by_default(build):
     with pytest.raises(NotConfigured):
         build(PostImagesPipeline)
 
@@ -255,7 +266,14 @@ class OneArticleSpider(scrapy.Spider):
             body=f'<div><p>　　图</p><img src="{base}/a.png"><img src="/b.jpg"><img src="{base}/missing.gif"></div>',
         )
 
+post_settings = {  # the defaults of what the pipelines read, from crawler/settings.py
+    name: getattr(project_settings, name)
+    for name in dir(project_settings)
+    if name.startswith(("MARKDOWN_", "CLEANING_"))
+}
 process = CrawlerProcess({
+    **post_settings,
+    "EXTENSIONS": {"crawler.extensions.offload.OffloadExtension": 0}, "SINA_WORKER_PROCESSES": 0,
     "ITEM_PIPELINES": {
         "pipelines.clean_body.BodyCleaningPipeline": 300,
         "pipelines.post_images.PostImagesPipeline": 400,
@@ -300,7 +318,7 @@ def test_local_image_copies_rewrite_post(image_server, tmp_path):
     assert "'images/failed': 1" in result.stderr
 
 
-def test_full_disk_drops_item_naming_path_and_url(tmp_path, monkeypatch):
+def test_full_disk_drops_item_naming_path_and_url(build, tmp_path, monkeypatch):
     import errno
 
     import pipelines.markdown_posts
@@ -311,7 +329,7 @@ def test_full_disk_drops_item_naming_path_and_url(tmp_path, monkeypatch):
     monkeypatch.setattr(pipelines.markdown_posts, "write_atomically", full)
     pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
     with pytest.raises(DropItem) as info:
-        pipe.process_item(make_item())
+        process(pipe, make_item())
     assert str(info.value) == (
         f"cannot write post {tmp_path / '2022-08-01-imizmscv4373413.md'} for "
         "https://finance.sina.com.cn/roll/2022-08-01/doc-imizmscv4373413.shtml: "

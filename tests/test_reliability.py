@@ -6,6 +6,7 @@ The end-to-end half (real crawls through the stand-in) is tests/test_reliability
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from types import SimpleNamespace
 
 import lxml.html
@@ -17,6 +18,7 @@ from lxml import etree
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse
+from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project
@@ -212,7 +214,8 @@ def test_any_headline_is_saved_safely_or_refused_by_name(tmp_path_factory, title
     item = parse_article(response)
     assert item.title
     assert all(ch.isprintable() or ch == " " for ch in item.title if ord(ch) < 0xA0)
-    _, matter, _ = render_post(item).split("---\n", 2)
+    options = PostOptions.from_settings(get_project_settings())
+    _, matter, _ = render_post(item, options).split("---\n", 2)
     front = yaml.safe_load(matter)
     assert front["title"] == item.title
     assert set(front) == {
@@ -225,8 +228,8 @@ def test_any_headline_is_saved_safely_or_refused_by_name(tmp_path_factory, title
         "categories",
     }
     root = tmp_path_factory.getbasetemp() / "posts"
-    for options in (PostOptions(), PostOptions(title_slug=True)):
-        name = post_filename(item, options)
+    for slug in (False, True):
+        name = post_filename(item, replace(options, title_slug=slug))
         assert (root / name).resolve().parent == root.resolve()
         assert len(name.encode()) <= 200
 
@@ -330,7 +333,9 @@ def test_spider_args_reach_the_offsite_policy():
 
 
 def test_retry_waits_double_up_to_the_ceiling():
-    crawler = get_crawler(SinaSpider, {"RETRY_BACKOFF_START": 0.5, "AUTOTHROTTLE_MAX_DELAY": 3})
+    crawler = get_crawler(
+        SinaSpider, {"SINA_RETRY_BACKOFF_START": 0.5, "AUTOTHROTTLE_MAX_DELAY": 3}
+    )
     mw = RetryBackoffMiddleware.from_crawler(crawler)
     assert [retry_wait(n, start=mw.start, ceiling=mw.ceiling) for n in range(6)] == [
         0.0, 0.5, 1.0, 2.0, 3.0, 3.0,
@@ -338,6 +343,6 @@ def test_retry_waits_double_up_to_the_ceiling():
 
 
 def test_backoff_off_when_start_is_zero_or_retries_are_off():
-    for settings_ in ({"RETRY_BACKOFF_START": 0}, {"RETRY_ENABLED": False}):
+    for settings_ in ({"SINA_RETRY_BACKOFF_START": 0}, {"RETRY_ENABLED": False}):
         with pytest.raises(NotConfigured):
             RetryBackoffMiddleware.from_crawler(get_crawler(SinaSpider, settings_))

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 from scrapy.utils.test import get_crawler
 
+from crawler import settings as project
 from crawler.items import ArticleItem
 from crawler.storage.crawl_state import SQLiteState, canonical_key, open_state
 from pipelines.mark_saved import MarkSavedPipeline
@@ -73,7 +74,12 @@ def test_a_mark_is_visible_to_another_connection_at_once(tmp_path):
 
 
 def test_open_state_uses_the_settings(tmp_path):
-    crawler = get_crawler(settings_dict={"CRAWL_STATE_DIR": str(tmp_path / "st")})
+    crawler = get_crawler(
+        settings_dict={
+            "CRAWL_STATE_DIR": str(tmp_path / "st"),
+            "CRAWL_STATE_CLASS": project.CRAWL_STATE_CLASS,
+        }
+    )
     state = open_state(crawler.settings)
     assert isinstance(state, SQLiteState)
     assert state.path == tmp_path / "st" / "articles.sqlite3"
@@ -109,7 +115,12 @@ def test_state_class_is_pluggable(tmp_path):
 
 
 def test_pipeline_marks_items_it_receives(tmp_path):
-    crawler = get_crawler(settings_dict={"CRAWL_STATE_DIR": str(tmp_path)})
+    crawler = get_crawler(
+        settings_dict={
+            "CRAWL_STATE_DIR": str(tmp_path),
+            "CRAWL_STATE_CLASS": project.CRAWL_STATE_CLASS,
+        }
+    )
     crawler.stats.open_spider()
     pipeline = MarkSavedPipeline.from_crawler(crawler)
     item = ArticleItem(url="http://finance.sina.com.cn/a/doc-ihqfskcn2160999.shtml", title="T")

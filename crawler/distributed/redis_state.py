@@ -28,7 +28,7 @@ class RedisArticleState:
         if not url:
             raise ValueError("RedisArticleState needs REDIS_URL")
         client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=30)
-        return cls(client, redis_keys(settings.get("SINA_REDIS_KEY_PREFIX") or "sina")["saved"])
+        return cls(client, redis_keys(settings["SINA_REDIS_KEY_PREFIX"])["saved"])
 
     def is_saved(self, key: str) -> bool:
         """Tell whether any worker has saved the article with this canonical key."""

@@ -30,7 +30,7 @@ TRACKED_FIELDS = ("title", "author", "date", "body", "categories", "channel")
 class CrawlHealth:
     """Outcomes of one run and the verdict rules (pure, so it is unit-tested without a crawl)."""
 
-    failure_ratio: float = 0.5
+    failure_ratio: float  # CRAWL_FAILURE_RATIO
     saved: int = 0
     failures: dict[str, str] = field(default_factory=dict)
     coverage: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TRACKED_FIELDS, 0))
@@ -47,11 +47,11 @@ class CrawlHealth:
     def verdict(self) -> str:
         """Return '' when the run is healthy, else why it failed.
 
-        >>> h = CrawlHealth(); h.roll_errors["u"] = "HTTP 503"; h.verdict()
+        >>> h = CrawlHealth(0.5); h.roll_errors["u"] = "HTTP 503"; h.verdict()
         'roll API unreachable: no roll page could be read'
-        >>> h = CrawlHealth(saved=1, failures={"a": "x", "b": "y"}); h.verdict()
+        >>> h = CrawlHealth(0.5, saved=1, failures={"a": "x", "b": "y"}); h.verdict()
         'most article pages failed: 2 of 3'
-        >>> CrawlHealth(saved=2, failures={"a": "x"}).verdict()
+        >>> CrawlHealth(0.5, saved=2, failures={"a": "x"}).verdict()
         ''
         """
         if self.roll_errors and not self.roll_ok:
@@ -64,7 +64,7 @@ class CrawlHealth:
     def coverage_line(self) -> str:
         """Summarise field coverage, e.g. 'title 3/3, author 2/3'.
 
-        >>> h = CrawlHealth(); h.add_item(type("I", (), {"title": "t", "author": ""})())
+        >>> h = CrawlHealth(0.5); h.add_item(type("I", (), {"title": "t", "author": ""})())
         >>> h.coverage_line()
         'title 1/1, author 0/1, date 0/1, body 0/1, categories 0/1, channel 0/1'
         """
