@@ -9,6 +9,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.spiderloader import get_spider_loader
 
 from crawler.arguments import ArgumentError
+from crawler.settings_check import SettingError, check_settings
 
 if TYPE_CHECKING:
     import argparse
@@ -36,7 +37,7 @@ def exit_status(finish_reason: str | None, health_failure: str | None) -> int:
 
 
 class Command(ScrapyCrawlCommand):
-    """Like Scrapy's `crawl`; bad `-a` arguments exit 2 with one line, failed crawls exit 1."""
+    """Like Scrapy's `crawl`; bad `-s`/`-a` values exit 2 with one line, failed crawls exit 1."""
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -45,6 +46,11 @@ class Command(ScrapyCrawlCommand):
         assert self.settings is not None
         # Checked here, before the crawler process exists: no log banner, no traceback, and no
         # component (lock, state, feed files) is touched by a run that cannot start.
+        try:
+            check_settings(self.settings)
+        except SettingError as exc:
+            print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
+            sys.exit(EXIT_USAGE)
         try:
             spidercls = get_spider_loader(self.settings).load(args[0])
         except KeyError:
