@@ -318,15 +318,18 @@ def test_sigterm_sigint_stop_cleanly_and_keep_the_state(standin, tmp_path, sig):
 
 
 def test_unwritable_posts_folder_fails_clearly_and_keeps_state(standin, tmp_path):
-    blocker = tmp_path / "blocker"
-    blocker.write_text("a regular file, so no folder can be made under it")
+    # A posts folder under a regular file is refused before the crawl (tests/e2e/
+    # test_settings_check.py); here each post's own path is taken by a folder, so every write
+    # fails while the crawl runs.
+    bad = tmp_path / "bad-posts"
+    for name in ("2018-12-28-ihqfskcn2160999.md", "2024-05-10-inausehc2630922.md"):
+        (bad / name).mkdir(parents=True)
     standin.add_entries(URLS[:2], start=T0)
-    bad = blocker / "posts"
     result = run_crawl(standin, tmp_path, "-s", f"MARKDOWN_POSTS_DIR={bad}", name="unwritable")
     assert "Traceback" not in result.log
     assert result.returncode == 1  # every article failed
     for url in URLS[:2]:
-        assert f"for {url}: Not a directory" in result.log
+        assert f"for {url}: Is a directory" in result.log
     assert "Crawl failed: most article pages failed: 2 of 2" in result.log
     assert saved_keys(tmp_path / "state") == set()  # the state did not advance
 
