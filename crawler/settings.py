@@ -1,6 +1,8 @@
 """Scrapy settings for the Sina Finance crawler, plus the project's own (prefixed) settings.
 
-Every project setting can be overridden with ``-s NAME=VALUE``; README lists them all.
+Every project setting can be overridden with ``-s NAME=VALUE``; docs/settings.md lists them
+all. This is the one home of every default: code reads settings without restating a fallback.
+Each setting also has a rule in crawler/settings_check.py, checked before the crawl starts.
 """
 
 from __future__ import annotations
