@@ -408,5 +408,9 @@ RULES: dict[str, Rule] = {
     "CLOSESPIDER_PAGECOUNT": integer(0),
     "CLOSESPIDER_ERRORCOUNT": integer(0),
     "DEPTH_LIMIT": integer(0),
+    "JOBDIR": folder_or_empty,  # unset: no pause and resume
+    "SCRAPER_SLOT_MAX_ACTIVE_SIZE": integer(1),
+    "SCHEDULER": importable,
+    "DUPEFILTER_CLASS": importable,
     "HTTPCACHE_ENABLED": boolean,
 }

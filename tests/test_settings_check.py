@@ -32,6 +32,10 @@ def test_the_common_scrapy_settings_have_rules():
         "CONCURRENT_REQUESTS",
         "CONCURRENT_REQUESTS_PER_DOMAIN",
         "CONCURRENT_ITEMS",
+        "JOBDIR",
+        "SCRAPER_SLOT_MAX_ACTIVE_SIZE",
+        "SCHEDULER",
+        "DUPEFILTER_CLASS",
         "DOWNLOAD_DELAY",
         "DOWNLOAD_TIMEOUT",
         "RETRY_TIMES",
@@ -129,6 +133,12 @@ BAD = [
         "REDIS_URL must be empty or a redis://, rediss:// or unix:// URL, got one starting 'http://'",
     ),
     ("SINA_REDIS_KEY_PREFIX", "", "SINA_REDIS_KEY_PREFIX must not be empty, got ''"),
+    ("JOBDIR", "{file}", "JOBDIR must be a folder, got '{file}', which is a file"),
+    (
+        "SCRAPER_SLOT_MAX_ACTIVE_SIZE",
+        "big",
+        "SCRAPER_SLOT_MAX_ACTIVE_SIZE must be an integer >= 1, got 'big'",
+    ),
     ("RETRY_BACKOFF_START", "soon", "RETRY_BACKOFF_START must be a number >= 0, got 'soon'"),
 ]
 
@@ -157,6 +167,7 @@ GOOD = [
     ("CRAWL_STATE_CLASS", "crawler.distributed.redis_state.RedisArticleState"),
     ("SINA_RETRY_BACKOFF_START", "0"),
     ("FEEDS", '{"out.jsonl": {"format": "jsonlines"}}'),
+    ("SCHEDULER", "crawler.distributed.scheduler.RedisScheduler"),
 ]
 
 
