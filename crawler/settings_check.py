@@ -162,8 +162,10 @@ def text_list(settings: BaseSettings, name: str) -> None:
 
 
 def encoding(settings: BaseSettings, name: str) -> None:
-    """Require the name of a text encoding Python knows (utf-8, gb18030, ...)."""
+    """Require the name of a text encoding Python knows (utf-8, gb18030, ...); unset is fine."""
     value = settings.get(name)
+    if value is None:
+        return
     try:
         codecs.lookup(value)
     except (LookupError, TypeError):
@@ -402,7 +404,7 @@ RULES: dict[str, Rule] = {
     "LOG_ENABLED": boolean,
     "TELNETCONSOLE_ENABLED": boolean,
     "FEEDS": mapping,
-    "FEED_EXPORT_ENCODING": when_set(encoding),
+    "FEED_EXPORT_ENCODING": encoding,
     "CLOSESPIDER_TIMEOUT": number(0),
     "CLOSESPIDER_ITEMCOUNT": integer(0),
     "CLOSESPIDER_PAGECOUNT": integer(0),

@@ -133,6 +133,11 @@ BAD = [
         "REDIS_URL must be empty or a redis://, rediss:// or unix:// URL, got one starting 'http://'",
     ),
     ("SINA_REDIS_KEY_PREFIX", "", "SINA_REDIS_KEY_PREFIX must not be empty, got ''"),
+    (
+        "FEED_EXPORT_ENCODING",
+        "klingon",
+        "FEED_EXPORT_ENCODING must name a text encoding such as utf-8, got 'klingon'",
+    ),
     ("JOBDIR", "{file}", "JOBDIR must be a folder, got '{file}', which is a file"),
     (
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE",
