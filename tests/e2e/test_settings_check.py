@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -68,14 +69,16 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "value", "line"), CASES, ids=[f"{c[0]}={c[1]}" for c in CASES])
-def test_bad_setting_gives_one_line_exit_2_and_creates_nothing(tmp_path, name, value, line):
-    cwd, out = tmp_path / "cwd", tmp_path / "out"
+IDS = [f"{name}={value}" for name, value, _ in CASES]
+
+
+def run_case(root: Path, name: str, value: str) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run one bad-setting crawl from an empty folder; return it and the regular file used."""
+    cwd, out = root / "cwd", root / "out"
     cwd.mkdir()
     out.mkdir()
     blocker = out / "a-file"
     blocker.write_text("not a folder")
-    value = value.replace(FILE, str(blocker))
     env = {
         **os.environ,
         "SCRAPY_SETTINGS_MODULE": "crawler.settings",
@@ -88,13 +91,33 @@ def test_bad_setting_gives_one_line_exit_2_and_creates_nothing(tmp_path, name, v
         "-s", f"CRAWL_STATE_DIR={out / 'state'}",
         "-s", f"MARKDOWN_POSTS_DIR={out / 'posts'}",
         "-s", f"FEEDS={feed}",
-        "-s", f"{name}={value}",  # last, so it wins
+        "-s", f"{name}={value.replace(FILE, str(blocker))}",  # last, so it wins
     ]  # fmt: skip
     done = subprocess.run(
-        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
     )
+    return done, blocker
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, Path]]:
+    """Every case's run, two at a time (the machine's two cores), started once for the module."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            case_id: pool.submit(run_case, tmp_path_factory.mktemp("settings"), name, value)
+            for case_id, (name, value, _) in zip(IDS, CASES, strict=True)
+        }
+        return {case_id: future.result() for case_id, future in futures.items()}
+
+
+LINES = [(case_id, line) for case_id, (_, _, line) in zip(IDS, CASES, strict=True)]
+
+
+@pytest.mark.parametrize(("case_id", "line"), LINES, ids=IDS)
+def test_bad_setting_gives_one_line_exit_2_and_creates_nothing(runs, case_id, line):
+    done, blocker = runs[case_id]
     assert done.returncode == 2
     assert done.stderr.splitlines() == [PROMPT + line.replace(FILE, str(blocker))]
     assert done.stdout == ""
-    assert list(cwd.iterdir()) == []
-    assert list(out.iterdir()) == [blocker]
+    assert list((blocker.parent.parent / "cwd").iterdir()) == []
+    assert list(blocker.parent.iterdir()) == [blocker]
