@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test lint format demo crawl bench hexo clean
+.PHONY: venv test test-fast lint format demo crawl bench hexo clean
 
 venv: $(STAMP)
 
@@ -18,6 +18,10 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The edit-test loop: everything but the end-to-end crawls (tests/e2e/) and the Redis tests.
+test-fast: venv
+	$(BIN)/pytest -m "not e2e and not redis"
 
 lint: venv
 	$(BIN)/ruff check .

@@ -38,6 +38,8 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+# Each give-up is logged once, by the spider ("Dropped <url>: <why> (after N retries)").
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 # Seconds before the first retry; doubles per retry (0: no wait). RETRY_BACKOFF_START, its old
 # name, still works with a deprecation warning.
 SINA_RETRY_BACKOFF_START = 0.5
@@ -88,6 +90,13 @@ CRAWL_STATE_DIR = str(OUTPUT_DIR / "state")
 FEEDS = {
     str(OUTPUT_DIR / "articles.jsonl"): {"format": "jsonlines", "encoding": "utf-8"},
 }
+# Local export files hand each line to the OS before its article is marked saved: a killed run
+# loses none (crawler/storage/export.py).
+FEED_STORAGES = {
+    "": "crawler.storage.export.SyncedFileFeedStorage",
+    "file": "crawler.storage.export.SyncedFileFeedStorage",
+}
+SINA_EXPORT_FSYNC = False  # also fsync each export line (survives a power cut; ~3-7 ms an item)
 
 # --- Discovery --------------------------------------------------------------------------------
 SINA_ROLL_API_URL = "https://feed.mix.sina.com.cn/api/roll/get"
@@ -101,6 +110,9 @@ COMMANDS_MODULE = "crawler.commands"  # our `crawl`: one-line usage errors, exit
 EXTENSIONS = {
     "crawler.extensions.lock.CrawlLockExtension": 100,  # one crawl at a time per state dir
     "crawler.extensions.health.CrawlHealthExtension": 500,  # close-time summary and verdict
+    # Scrapy's LogStats plus a progress line (listed, saved, skipped, failed) per interval.
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.extensions.health.ProgressLogStats": 0,
     "crawler.extensions.offload.OffloadExtension": 0,  # worker process(es) for CPU work
 }
 # Processes for extraction, cleaning and rendering beside the reactor (0: one thread instead).
@@ -109,6 +121,9 @@ CRAWL_LOCK_ENABLED = True  # off for several workers sharing one CRAWL_STATE_DIR
 CRAWL_LOCK_FILE = ""  # default <CRAWL_STATE_DIR>/crawl.lock
 CRAWL_HEALTH_ENABLED = True  # log the summary and fail the exit status on a bad crawl
 CRAWL_FAILURE_RATIO = 0.5  # the crawl failed when more than this share of articles failed
+# Runs a listed article may fail page-side (HTTP error, error page) before it is parked: then
+# reported once and not fetched again (0: never park).
+SINA_PAGE_FAILURE_RUNS = 3
 DOWNLOADER_MIDDLEWARES = {
     # Before RetryMiddleware (550) on the way back, so block answers get a slower retry.
     "crawler.downloader.slowdown.SlowDownMiddleware": 560,

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from crawler.extensions.offload import Offload
 
 
+class UnreadablePage(DropItem):
+    """The page holds nothing readable: the page's fault (counted page-side), not ours."""
+
+    page_side = True
+
+
 class BodyCleaningPipeline:
     """Clean ``body`` in place; drop the item, naming its URL, if nothing readable is left.
 
@@ -41,7 +47,7 @@ class BodyCleaningPipeline:
         body = await self.offload.in_thread(clean_body, adapter.get("body") or "", url)
         if not body:
             self.stats.inc_value("cleaning/dropped_empty")
-            raise DropItem(f"no readable body left after cleaning: {url}")
+            raise UnreadablePage(f"no readable body left after cleaning: {url}")
         adapter["body"] = body
         self.stats.inc_value("cleaning/cleaned")
         return item

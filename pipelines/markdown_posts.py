@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Self
 
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler.extensions import health
 from crawler.extensions.offload import offload_of
 from crawler.site.posts import PostOptions, post_filename, post_stem, render_post
 from crawler.storage.atomic import write_atomically
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
     from crawler.extensions.offload import Offload
@@ -31,12 +33,19 @@ class MarkdownPostPipeline:
     """
 
     def __init__(
-        self, posts_dir: Path, options: PostOptions, *, stats: StatsCollector, offload: Offload
+        self,
+        posts_dir: Path,
+        options: PostOptions,
+        *,
+        stats: StatsCollector,
+        offload: Offload,
+        signals: SignalManager | None = None,
     ):
         self.posts_dir = posts_dir
         self.options = options
         self.stats = stats
         self.offload = offload
+        self.signals = signals  # tells the health ledger which posts were already on disk
         # Post names per directory, by stem, listed once: globbing the directory for every item
         # made each write cost O(posts already there), a 10,000-article crawl O(n^2).
         self._names: dict[Path, dict[str, set[str]]] = {}
@@ -53,6 +62,7 @@ class MarkdownPostPipeline:
             PostOptions.from_settings(settings),
             stats=crawler.stats,
             offload=offload_of(crawler),
+            signals=crawler.signals,
         )
 
     def post_path(self, item: ArticleItem) -> Path:
@@ -89,6 +99,8 @@ class MarkdownPostPipeline:
         if renamed:
             self.stats.inc_value("markdown/renamed")
         self.stats.inc_value("markdown/written" if written else "markdown/unchanged")
+        if not written and self.signals is not None:
+            self.signals.send_catch_log(health.post_unchanged, item=item)
         return item
 
     def _names_in(self, directory: Path) -> dict[str, set[str]]:

@@ -10,6 +10,8 @@ from scrapy import Request
 from scrapy.exceptions import NotConfigured
 from scrapy.pipelines.files import FilesPipeline
 
+from crawler.site.roll import url_problem
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.pipelines.media import MediaPipeline
@@ -72,7 +74,8 @@ class PostImagesPipeline(FilesPipeline):
         headimg = adapter.get("headimg")
         if headimg and headimg.startswith(("http://", "https://")) and headimg not in urls:
             urls.append(headimg)
-        return [Request(url) for url in urls]
+        # A malformed image URL (bad host or port) is left as it is, not a failed article.
+        return [Request(url) for url in urls if not url_problem(url)]
 
     def item_completed(
         self, results: list[tuple[bool, Any]], item: Any, info: MediaPipeline.SpiderInfo

@@ -15,7 +15,7 @@ from crawler.extensions.offload import offload_of
 from crawler.site.channels import CHANNELS
 from crawler.site.extraction import NotAnArticle, parse_article
 from crawler.site.feeds import FeedError, parse_feed
-from crawler.site.roll import ROLL_REFERER, RollError, parse_roll, roll_page_url
+from crawler.site.roll import ROLL_REFERER, RollError, parse_roll_page, roll_page_url, url_problem
 from crawler.storage.crawl_state import canonical_key, open_state
 
 if TYPE_CHECKING:
@@ -74,7 +74,9 @@ class SinaSpider(scrapy.Spider):
         if self.args.explicit:
             # Explicit URLs are always fetched (the state pipeline still records them).
             for url in self.args.urls:
-                self._seen.add(canonical_key(url))
+                key = health.entry_key(url)
+                self._seen.add(key)
+                self.crawler.signals.send_catch_log(health.article_listed, url=url, key=key)
                 yield self.article_request(url, channel=None)
             return
         self.article_state = open_state(self.settings)
@@ -112,33 +114,85 @@ class SinaSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_error,
             cb_kwargs={"channel": channel, "channel_wins": channel_wins},
-            meta={"download_slot": download_slot(url)},
+            # article_key: the health ledger's key for whatever becomes of this request.
+            meta={"download_slot": download_slot(url), "article_key": health.entry_key(url)},
         )
 
     def discovered(
         self, url: str, published: datetime | None, channel: str | None, *, channel_wins: bool
     ) -> Iterator[scrapy.Request]:
-        """Yield a request for a listed article unless it is out of range, seen or saved."""
+        """Yield a request for a listed article unless it is out of range, seen or saved.
+
+        Every listed article is told to the health ledger, with its outcome when it is not
+        fetched; an exception on one entry fails that entry alone (the page goes on).
+        """
         stats = self.crawler.stats
         stats.inc_value("discovery/listed")
-        if self.args.until and published and published > self.args.until:
-            stats.inc_value("discovery/too_new")
-            return
-        key = canonical_key(url)
+        key = health.entry_key(url)
         if key in self._seen:
             stats.inc_value("discovery/duplicate")
             return
         self._seen.add(key)
-        if not self.args.refresh and self.article_state is not None:
-            if self.article_state.is_saved(key):
-                stats.inc_value("discovery/already_saved")
+        self.crawler.signals.send_catch_log(health.article_listed, url=url, key=key)
+        try:
+            problem = url_problem(url)
+            if problem:
+                self.logger.warning("Skipped a listed entry with a bad URL %r: %s", url, problem)
+                self.article_skipped(url, key, health.BAD_ENTRY)
                 return
-            is_skipped = getattr(self.article_state, "is_skipped", None)
-            if is_skipped is not None and is_skipped(key):
-                stats.inc_value("discovery/not_article")
+            if self.args.until and published and published > self.args.until:
+                stats.inc_value("discovery/too_new")
+                self.article_skipped(url, key, health.OUT_OF_RANGE)
                 return
+            skipped = self.known_outcome(key)
+            if skipped:
+                self.article_skipped(url, key, skipped)
+                return
+            request = self.article_request(url, channel, channel_wins=channel_wins)
+        except Exception as exc:  # noqa: BLE001 - one entry must not cost the rest of the page
+            reason = health.one_line(exc)
+            self.logger.error("Failed listed entry %s: %s", url, reason)
+            self.crawler.signals.send_catch_log(
+                health.article_failed, url=url, reason=reason, key=key, side=health.OURS
+            )
+            return
         stats.inc_value("discovery/new")
-        yield self.article_request(url, channel, channel_wins=channel_wins)
+        yield request
+
+    def known_outcome(self, key: str) -> str:
+        """Why the state says not to fetch this article ('' when it should be fetched)."""
+        if self.args.refresh or self.article_state is None:
+            return ""
+        stats = self.crawler.stats
+        if self.article_state.is_saved(key):
+            stats.inc_value("discovery/already_saved")
+            return health.ALREADY_SAVED
+        skip_reason = getattr(self.article_state, "skip_reason", None)
+        if skip_reason is not None:
+            reason = skip_reason(key)
+        else:
+            is_skipped = getattr(self.article_state, "is_skipped", None)
+            reason = "" if is_skipped is None or not is_skipped(key) else health.NOT_AN_ARTICLE
+        if not reason:
+            return ""
+        if reason.startswith(health.PARKED):
+            stats.inc_value("discovery/parked")
+            return health.PARKED
+        stats.inc_value("discovery/not_article")
+        return health.NOT_AN_ARTICLE
+
+    def article_skipped(self, url: str, key: str, reason: str) -> None:
+        self.crawler.signals.send_catch_log(health.article_skipped, url=url, key=key, reason=reason)
+
+    def out_of_range(self, url: str) -> None:
+        """Account for a listed article older than `since` (the roll goes on to the next)."""
+        self.crawler.stats.inc_value("discovery/too_old")
+        key = health.entry_key(url)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.crawler.signals.send_catch_log(health.article_listed, url=url, key=key)
+        self.article_skipped(url, key, health.OUT_OF_RANGE)
 
     # --- callbacks ----------------------------------------------------------------------------
     def parse_roll(
@@ -146,21 +200,37 @@ class SinaSpider(scrapy.Spider):
     ) -> Iterator[scrapy.Request]:
         """Queue the listed articles, then the next page unless this one was empty or too old."""
         try:
-            entries = parse_roll(response.body, response.url)
+            roll = parse_roll_page(response.body, response.url, limit=self.roll_page_size)
         except RollError as exc:
             self.logger.error("Broken roll page: %s", exc)
             self.crawler.stats.inc_value("roll/broken")
             self.crawler.signals.send_catch_log(health.roll_failed, url=exc.url, reason=exc.reason)
+            if page < self.args.pages:
+                yield self.roll_request(pageid, lid, page + 1)  # the entries behind it still count
             return
         self.crawler.stats.inc_value("roll/pages")
         self.crawler.signals.send_catch_log(health.roll_fetched, url=response.url)
         channel = _CHANNEL_NAMES.get(lid)
+        if roll.beyond_limit:
+            self.logger.warning(
+                "Roll page answered %d entries for num=%d; took the first %d: %s",
+                len(roll.entries) + len(roll.bad_entries) + roll.without_url + roll.beyond_limit,
+                self.roll_page_size,
+                self.roll_page_size,
+                response.url,
+            )
+            self.crawler.stats.inc_value("roll/entries_beyond_num", roll.beyond_limit)
+        if roll.without_url:
+            self.crawler.stats.inc_value("roll/entries_without_url", roll.without_url)
+        for url, _problem in roll.bad_entries:
+            yield from self.discovered(url, None, channel, channel_wins=True)
+        entries = roll.entries
         reached_older = False
         for entry in entries:
             if self.args.since and entry.published and entry.published < self.args.since:
                 # The roll is newest first: everything after this is older still.
                 reached_older = True
-                self.crawler.stats.inc_value("discovery/too_old")
+                self.out_of_range(entry.url)
                 continue
             yield from self.discovered(entry.url, entry.published, channel, channel_wins=True)
         if not entries:
@@ -183,7 +253,7 @@ class SinaSpider(scrapy.Spider):
             yield scrapy.Request(feed, callback=self.parse_feed, errback=self.feed_error)
         for entry in doc.entries:
             if self.args.since and entry.published and entry.published < self.args.since:
-                self.crawler.stats.inc_value("discovery/too_old")
+                self.out_of_range(entry.url)
                 continue
             # A feed's title is a weaker channel than the page's own, so it only fills a gap.
             yield from self.discovered(
@@ -194,15 +264,24 @@ class SinaSpider(scrapy.Spider):
         self, response: Response, channel: str | None = None, channel_wins: bool = True
     ) -> AsyncIterator[ArticleItem]:
         """Extract the article; a page that is not one is logged with its URL and counted."""
+        key = response.meta.get("article_key")
         if not isinstance(response, TextResponse):
-            self.article_failed(response.url, "not a text page")
+            self.article_failed(response.url, "not a text page", key=key)
             return
         try:
             # In the crawl's worker (crawler.extensions.offload): the reactor keeps downloading.
             offload = offload_of(self.crawler)
             item = await offload.on_response_in_worker(parse_article, response)
         except NotAnArticle as exc:
-            self.article_failed(exc.url, exc.reason)
+            if exc.reason in RETRYABLE_REASONS:
+                self.article_failed(exc.url, exc.reason, key=key)
+            else:
+                # A page type that stays so: skipped, not failed (nothing to try again).
+                self.logger.info("Skipped %s: not an article (%s)", exc.url, exc.reason)
+                self.crawler.stats.inc_value("articles/not_article")
+                self.article_skipped(
+                    exc.url, key or health.entry_key(exc.url), health.NOT_AN_ARTICLE
+                )
             self.remember_not_article(response.request.url if response.request else exc.url, exc)
             return
         if channel and (channel_wins or not item.channel):
@@ -210,11 +289,13 @@ class SinaSpider(scrapy.Spider):
         yield item
 
     # --- errors -------------------------------------------------------------------------------
-    def article_failed(self, url: str, reason: str) -> None:
-        """Log and count an article that could not be saved."""
+    def article_failed(self, url: str, reason: str, key: str | None = None) -> None:
+        """Log and count an article that could not be saved (the page's or the network's fault)."""
         self.logger.warning("Dropped %s: %s", url, reason)
         self.crawler.stats.inc_value("articles/dropped")
-        self.crawler.signals.send_catch_log(health.article_failed, url=url, reason=reason)
+        self.crawler.signals.send_catch_log(
+            health.article_failed, url=url, reason=reason, key=key, side=health.PAGE
+        )
 
     def remember_not_article(self, url: str, exc: NotAnArticle) -> None:
         """Record a page that will never be an article, so discovery does not fetch it again."""
@@ -225,7 +306,24 @@ class SinaSpider(scrapy.Spider):
         self.crawler.stats.inc_value("state/not_article")
 
     def article_error(self, failure: Failure) -> None:
-        self.article_failed(failure.request.url, describe_failure(failure))
+        request = failure.request
+        reason = describe_failure(failure)
+        retries = request.meta.get("retry_times")
+        # Scrapy's own "Gave up retrying" line is off (RETRY_GIVE_UP_LOG_LEVEL): this is the one.
+        self.logger.warning(
+            "Dropped %s: %s%s",
+            request.url,
+            reason,
+            f" (after {retries} retries)" if retries else "",
+        )
+        self.crawler.stats.inc_value("articles/dropped")
+        self.crawler.signals.send_catch_log(
+            health.article_failed,
+            url=request.url,
+            reason=reason,
+            key=request.meta.get("article_key"),
+            side=health.PAGE,
+        )
 
     def roll_error(self, failure: Failure) -> None:
         url, reason = failure.request.url, describe_failure(failure)
@@ -257,9 +355,64 @@ def download_slot(url: str) -> str:
     return "sina" if is_allowed_host(host, SINA_SITE_DOMAINS, ()) else host
 
 
+# Network errors in words (Twisted's own names and reprs mean little to a reader of the log).
+CONNECTION_WORDS = {
+    "ConnectionRefusedError": "connection refused",
+    "DownloadConnectionRefusedError": "connection refused",
+    "CannotResolveHostError": "host name not found",
+    "ResponseDataLossError": "answer cut short (fewer bytes than announced)",
+    "DNSLookupError": "host name not found",
+    "TimeoutError": "timed out",
+    "TCPTimedOutError": "timed out",
+    "DownloadTimeoutError": "timed out",
+    "ConnectionLost": "connection lost before the answer was complete",
+    "ConnectionDone": "connection closed before the answer was complete",
+    "ConnectionResetError": "connection reset by the server",
+    "ConnectionAborted": "connection aborted",
+    "_DataLoss": "answer cut short (fewer bytes than announced)",
+    "NoRouteError": "no route to the host",
+    "SSLError": "TLS handshake failed",
+}
+
+
 def describe_failure(failure: Failure) -> str:
-    """Say in a few words why a request failed (HTTP status, or the error's name and message)."""
+    """Say in a few words why a request failed (HTTP status, or the network error in words).
+
+    >>> from twisted.python.failure import Failure
+    >>> from twisted.internet.error import ConnectionLost, ConnectionRefusedError
+    >>> from twisted.web._newclient import ResponseNeverReceived
+    >>> describe_failure(Failure(ResponseNeverReceived([Failure(ConnectionLost("x"))])))
+    'connection lost before the answer was complete'
+    >>> describe_failure(Failure(ConnectionRefusedError()))
+    'connection refused'
+    >>> from scrapy.exceptions import DownloadFailedError
+    >>> try:
+    ...     raise DownloadFailedError("[<Failure ...>]") from ResponseNeverReceived(
+    ...         [Failure(ConnectionLost("x"))])
+    ... except DownloadFailedError as exc:
+    ...     describe_failure(Failure(exc))
+    'connection lost before the answer was complete'
+    >>> describe_failure(Failure(ValueError("Port out of range 0-65535")))
+    'ValueError: Port out of range 0-65535'
+    """
     if failure.check(HttpError):
         return f"HTTP {failure.value.response.status}"
-    message = str(failure.value).strip()
-    return f"{failure.type.__name__}: {message}" if message else failure.type.__name__
+    outer = exc = failure.value
+    for _ in range(5):
+        words = CONNECTION_WORDS.get(type(exc).__name__)
+        if words == "timed out":
+            message = str(exc).strip().splitlines()
+            return f"timed out ({message[0]})" if message else words
+        if words:
+            return words
+        # Scrapy wraps Twisted's errors (DownloadFailedError from ResponseFailed), and
+        # twisted.web's ResponseFailed / ResponseNeverReceived carry the cause in `reasons`.
+        reasons = getattr(exc, "reasons", None)
+        if reasons and isinstance(getattr(reasons[0], "value", None), BaseException):
+            exc = reasons[0].value
+        elif exc.__cause__ is not None:
+            exc = exc.__cause__
+        else:
+            break
+    message = str(outer).strip().splitlines()
+    return f"{type(outer).__name__}: {message[0]}" if message else type(outer).__name__

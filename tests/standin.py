@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import socket
 import struct
 import sys
@@ -93,6 +94,8 @@ class StandIn:
       {"truncate": 0.5}          announce the whole body, send that share of it, then close
       {"roll": "invalid_json"}   roll pages only: a body that is not JSON
       {"roll": "nonzero"}        roll pages only: JSON with status code 1
+      {"roll": "deep"}           roll pages only: JSON nested 100,000 deep
+      {"roll": "all"}            roll pages only: every entry at once, whatever `num` asked
     """
 
     def __init__(
@@ -211,8 +214,10 @@ class StandIn:
         with self.lock:
             return sorted(u for u, n in self.hits.items() for _ in range(n) if ROLL_PATH in u)
 
-    def roll_page(self, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
-        """Answer one roll API query: (HTTP status, JSON document)."""
+    def roll_page(
+        self, query: dict[str, list[str]], *, every: bool = False
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer one roll API query: (HTTP status, JSON document); `every`: ignore paging."""
         try:
             page = max(int(query.get("page", ["1"])[0]), 1)
             num = max(min(int(query.get("num", ["50"])[0]), self.roll_cap), 1)
@@ -221,7 +226,9 @@ class StandIn:
         lid = query.get("lid", [""])[0]
         with self.lock:
             rows = [r for r in self.roll if "lid" not in r or str(r["lid"]) == lid]
-        rows.sort(key=lambda r: int(r.get("ctime") or 0), reverse=True)
+        rows.sort(key=_listed_time, reverse=True)
+        if every:
+            page, num = 1, len(rows)
         chunk = [{k: v for k, v in r.items() if k != "lid"} for r in rows[(page - 1) * num :][:num]]
         doc = {
             "result": {
@@ -232,6 +239,15 @@ class StandIn:
             }
         }
         return 200, doc
+
+
+def _listed_time(row: dict[str, Any]) -> float:
+    """Sort key of a roll row: its ctime, or 0 for a hostile one ("inf", "x", 1e99)."""
+    try:
+        value = float(row.get("ctime") or 0)
+    except (TypeError, ValueError):
+        return 0.0
+    return value if math.isfinite(value) else 0.0
 
 
 class StandInHandler(BaseHTTPRequestHandler):
@@ -281,11 +297,18 @@ class StandInHandler(BaseHTTPRequestHandler):
         kind = fault.get("roll")
         if kind == "invalid_json":
             return 200, "application/json", b"<html>502 Bad Gateway</html>"
+        if kind == "deep":
+            depth = 100_000
+            return (
+                200,
+                "application/json",
+                b'{"result": {"data": ' + b"[" * depth + b"]" * depth + b"}}",
+            )
         if kind == "nonzero":
             doc: dict[str, Any] = {"result": {"status": {"code": 1, "msg": "lid error"}}}
             status = 200
         else:
-            status, doc = self.owner.roll_page(query)
+            status, doc = self.owner.roll_page(query, every=kind == "all")
         return (
             status,
             "application/json; charset=utf-8",

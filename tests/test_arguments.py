@@ -15,7 +15,6 @@ from crawler.arguments import (
     parse_when,
     read_urls_file,
 )
-from crawler.site.channels import CHANNELS, GROUPS, UnknownChannel, resolve_channels
 
 BJ = timezone(timedelta(hours=8))
 
@@ -61,33 +60,6 @@ def test_lids_accept_ids_names_slugs_groups_in_order_without_repeats():
     channels = parse_lids("1686, 港股,FOREX，economy-all")
     assert [c.lid for c in channels] == [1686, 2674, 2487, 1687, 1690, 1688, 1689]
     assert [c.pageid for c in channels] == [155, 384, 384, 155, 155, 155, 155]
-
-
-def test_channel_table_matches_the_issue():
-    table = {c.lid: (c.pageid, c.name) for c in CHANNELS}
-    assert table == {
-        2519: (384, "财经"),
-        2671: (384, "股市"),
-        2672: (384, "美股"),
-        2673: (384, "中国概念股"),
-        2674: (384, "港股"),
-        2675: (384, "研究报告"),
-        2676: (384, "全球市场"),
-        2487: (384, "外汇"),
-        1686: (155, "国内滚动"),
-        1687: (155, "宏观经济"),
-        1690: (155, "金融新闻"),
-        1688: (155, "地方经济"),
-        1689: (155, "部委动态"),
-    }
-    assert len(GROUPS["all"]) == 13
-    assert len({c.slug for c in CHANNELS}) == 13
-
-
-@pytest.mark.parametrize("token", ["9999", "crypto", "", "财"])
-def test_unknown_channels(token):
-    with pytest.raises(UnknownChannel):
-        resolve_channels(token)
 
 
 def test_unknown_lid_is_an_argument_error():

@@ -1,10 +1,34 @@
-"""The retry backoff's setting: SINA_RETRY_BACKOFF_START, and RETRY_BACKOFF_START, its old name."""
+"""Backoff before retries: the wait doubles up to a ceiling; off when retries or the start are.
+
+Its setting is SINA_RETRY_BACKOFF_START; RETRY_BACKOFF_START, the old name, still works.
+"""
+
+from __future__ import annotations
 
 import pytest
-from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.exceptions import NotConfigured, ScrapyDeprecationWarning
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 
-from crawler.downloader.backoff import RetryBackoffMiddleware, backoff_start
+from crawler.downloader.backoff import RetryBackoffMiddleware, backoff_start, retry_wait
+from spiders.sina import SinaSpider
+
+
+def test_retry_waits_double_up_to_the_ceiling():
+    crawler = get_crawler(
+        SinaSpider, {"SINA_RETRY_BACKOFF_START": 0.5, "AUTOTHROTTLE_MAX_DELAY": 3}
+    )
+    mw = RetryBackoffMiddleware.from_crawler(crawler)
+    assert [retry_wait(n, start=mw.start, ceiling=mw.ceiling) for n in range(6)] == [
+        0.0, 0.5, 1.0, 2.0, 3.0, 3.0,
+    ]  # fmt: skip
+
+
+def test_backoff_off_when_start_is_zero_or_retries_are_off():
+    for settings_ in ({"SINA_RETRY_BACKOFF_START": 0}, {"RETRY_ENABLED": False}):
+        with pytest.raises(NotConfigured):
+            RetryBackoffMiddleware.from_crawler(get_crawler(SinaSpider, settings_))
+
 
 DEPRECATED = r"RETRY_BACKOFF_START is deprecated; use SINA_RETRY_BACKOFF_START"
 
@@ -42,8 +66,6 @@ def test_the_new_name_wins_when_both_are_given_on_the_command_line():
 
 
 def test_the_old_name_at_zero_still_turns_the_backoff_off(project_crawler):
-    from scrapy.exceptions import NotConfigured
-
     crawler = project_crawler(RETRY_BACKOFF_START=0)
     with (
         pytest.warns(ScrapyDeprecationWarning, match=DEPRECATED),

@@ -1,8 +1,12 @@
 import json
 from pathlib import Path
 
+import lxml.html
 import parsel
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
 from crawler.site.cleaning import clean_body, first_image
 
@@ -233,3 +237,99 @@ def test_real_2009_page_loses_wap_promotion_paragraph():
     assert "ent.sina.cn" not in out
     assert "entphone.gif" not in out
     assert out.endswith("共同关注阿里郎全新同名专辑《兰花指》热度上市。</p>\n</div>")
+
+
+# --- Property-based: any body ----------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# A small HTML vocabulary weighted towards what cleaning must remove.
+TAGS = ("p", "div", "span", "a", "img", "script", "style", "iframe", "table", "td", "b", "svg")
+ATTRS = (
+    "onclick", "onerror", "onload", "OnMouseOver", "style", "class", "id", "href", "src",
+    "data-src", "width",
+)  # fmt: skip
+ATTR_VALUES = st.sampled_from(
+    ["javascript:alert(1)", "x", "/rel/a.jpg", "//n.sinaimg.cn/a.png", "alert('<p>')", ""]
+)
+TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
+
+
+@st.composite
+def html_nodes(draw, depth: int = 0) -> str:
+    kind = draw(st.sampled_from(["text", "element", "element", "comment", "cdata", "raw"]))
+    if kind == "text" or depth > 3:
+        return escape(draw(TEXT))
+    if kind == "comment":
+        return f"<!--{draw(TEXT).replace('--', '')}-->"
+    if kind == "cdata":
+        return f"<![CDATA[{draw(TEXT)}]]>"
+    if kind == "raw":  # unescaped text: stray '<', '&', '-->' and half tags
+        return draw(st.sampled_from(["<", "&", "-->", "<p", "</div>", "<script>", "<!--"]))
+    tag = draw(st.sampled_from(TAGS))
+    attrs = "".join(
+        f' {name}="{escape(value)}"'
+        for name, value in draw(
+            st.lists(st.tuples(st.sampled_from(ATTRS), ATTR_VALUES), max_size=3)
+        )
+    )
+    children = "".join(draw(st.lists(html_nodes(depth + 1), max_size=4)))
+    return f"<{tag}{attrs}>{children}</{tag}>"
+
+
+bodies = st.lists(html_nodes(), min_size=1, max_size=6).map("".join)
+
+
+def junk_left(cleaned: str) -> list[str]:
+    """What cleaning must never leave: script/style elements, comments, on* attributes."""
+    if not cleaned:
+        return []
+    root = lxml.html.fragment_fromstring(cleaned, create_parent="div")
+    found = []
+    for el in root.iter():
+        if isinstance(el, etree._Comment):
+            found.append("comment")
+        elif not isinstance(el.tag, str):
+            found.append(repr(el))
+        elif el.tag in {"script", "style"}:
+            found.append(el.tag)
+        else:
+            found += [f"{el.tag}@{a}" for a in el.attrib if a.lower().startswith("on")]
+            found += [
+                f"{el.tag}@{a}=javascript"
+                for a, v in el.attrib.items()
+                if v.strip().lower().startswith("javascript:")
+            ]
+    return found
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inner=bodies, wrap=st.booleans())
+def test_cleaning_never_raises_and_never_leaves_scripts_styles_comments_or_handlers(inner, wrap):
+    html = f'<div id="artibody">{inner}</div>' if wrap else inner
+    cleaned = clean_body(html, "https://finance.sina.com.cn/roll/a.shtml")
+    assert junk_left(cleaned) == []
+    assert "<script" not in cleaned.lower()
+    assert "<!--" not in cleaned
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(st.characters(exclude_categories=("Cs",)), max_size=300))
+def test_cleaning_any_text_never_raises(text):
+    cleaned = clean_body(text, "https://finance.sina.com.cn/")
+    assert junk_left(cleaned) == []
+
+
+def test_junk_left_sees_what_it_should():
+    # The checker itself must be able to fail.
+    assert junk_left(
+        "<div><script>x</script><!-- c --><a onclick='x' href='javascript:y'>a</a>"
+    ) == [
+        "script",
+        "comment",
+        "a@onclick",
+        "a@href=javascript",
+    ]

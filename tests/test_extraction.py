@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from parsel import Selector
 from scrapy.http import HtmlResponse
+from scrapy.utils.project import get_project_settings
 from w3lib.encoding import resolve_encoding
 
 from crawler.items import ArticleItem
 from crawler.site.extraction import NotAnArticle, parse_article
-from crawler.site.loaders import ArticleLoader
+from crawler.site.loaders import ArticleLoader, normalise_space
+from crawler.site.posts import PostOptions, post_filename, render_post
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sina"
 FIELDS = (
@@ -366,3 +372,119 @@ def test_mobile_author_box_time_stamp_dates_a_page_without_a_visible_time():
     item = parse_article(tiny("https://k.sina.cn/article_1116846745_4291ba990400043xm.html", html))
     assert item.date.isoformat() == "2017-11-22T22:44:41+08:00"
     assert item.author == "泗县发布"
+
+
+# --- Charset labels that lie ------------------------------------------------------------------
+
+URL = "https://finance.sina.com.cn/roll/2024-05-10/doc-irelia0000000001.shtml"
+GBK_ONLY = "朱镕基：喆堃与赟的故事"  # 镕 喆 堃 赟 are GBK/GB18030 characters outside GB2312
+
+
+def page(title: str, head: str = "", body: str = "<p>正文。</p>") -> str:
+    return (
+        f"<html><head>{head}</head><body><h1 class='main-title'>{title}</h1>"
+        "<div class='date-source'><span class='date'>2024年05月10日 10:30</span></div>"
+        f"<div id='artibody'>{body}</div></body></html>"
+    )
+
+
+def test_gbk_only_characters_exist_outside_gb2312():
+    with pytest.raises(UnicodeEncodeError):
+        GBK_ONLY.encode("gb2312")
+
+
+@pytest.mark.parametrize(
+    ("headers", "meta"),
+    [
+        ({"Content-Type": "text/html; charset=gb2312"}, ""),
+        ({"Content-Type": "text/html"}, '<meta charset="gb2312">'),
+        ({}, '<meta http-equiv="Content-Type" content="text/html; charset=GB2312">'),
+    ],
+    ids=["header", "meta-charset", "meta-http-equiv"],
+)
+def test_gb2312_label_over_gbk_only_characters(headers, meta):
+    raw = page(GBK_ONLY, meta, f"<p>{GBK_ONLY}。</p>").encode("gbk")
+    item = parse_article(HtmlResponse(URL, body=raw, headers=headers))
+    assert item.title == GBK_ONLY
+    assert "喆堃与赟" in item.body
+
+
+def test_gb18030_four_byte_character_under_a_gb2312_label():
+    title = "𠮷野家财报"  # U+20BB7: four bytes in GB18030, absent from GBK
+    raw = page(title, '<meta charset="gb2312">').encode("gb18030")
+    assert parse_article(HtmlResponse(URL, body=raw)).title == title
+
+
+@pytest.mark.parametrize("headers", [{}, {"Content-Type": "text/html"}], ids=["none", "bare"])
+def test_utf8_page_without_any_label(headers):
+    title = "无标签的UTF-8页面：人民币汇率€"
+    raw = page(title).encode("utf-8")
+    assert b"charset" not in raw
+    assert parse_article(HtmlResponse(URL, body=raw, headers=headers)).title == title
+
+
+# --- Bad pages are NotAnArticle with the URL, never another exception ------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "reason"),
+    [
+        (b"", {"Content-Type": "text/html"}, "no title"),
+        (b"   \n", {}, "no title"),
+        (b"%PDF-1.4 \x00\xff", {"Content-Type": "application/pdf"}, "not an HTML page"),
+        (b'{"result": 1}', {"Content-Type": "application/json"}, "not an HTML page"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", {"Content-Type": "image/png"}, "not an HTML page"),
+        (page("只有标题", body="").encode(), {}, "no body"),
+        (page("标题").encode()[:120], {}, "no body"),  # cut before the body
+    ],
+    ids=["empty", "blank", "pdf", "json", "png", "no-body", "truncated"],
+)
+def test_bad_pages_raise_not_an_article_naming_the_url(body, headers, reason):
+    with pytest.raises(NotAnArticle) as info:
+        parse_article(HtmlResponse(URL, body=body, headers=headers))
+    assert info.value.url == URL
+    assert info.value.reason.startswith(reason)
+    assert URL in str(info.value)
+
+
+# --- Property-based: any headline, from page bytes to post file --------------------------------
+
+titles = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=600)
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=titles)
+def test_any_headline_is_saved_safely_or_refused_by_name(tmp_path_factory, title):
+    """From page bytes to post file: no exception but NotAnArticle, no control characters,
+    the title round-trips through the front matter, the file stays in the posts folder."""
+    raw = page(escape(title)).encode("utf-8")
+    response = HtmlResponse(URL.replace("doc-irelia0000000001", "hostile"), body=raw)
+    if not normalise_space(title):  # nothing visible: refused by name, nothing written
+        with pytest.raises(NotAnArticle, match="no title"):
+            parse_article(response)
+        return
+    item = parse_article(response)
+    assert item.title
+    assert all(ch.isprintable() or ch == " " for ch in item.title if ord(ch) < 0xA0)
+    options = PostOptions.from_settings(get_project_settings())
+    _, matter, _ = render_post(item, options).split("---\n", 2)
+    front = yaml.safe_load(matter)
+    assert front["title"] == item.title
+    assert set(front) == {
+        "title",
+        "headimg",
+        "thumbnail",
+        "author",
+        "comments",
+        "date",
+        "categories",
+    }
+    root = tmp_path_factory.getbasetemp() / "posts"
+    for slug in (False, True):
+        name = post_filename(item, replace(options, title_slug=slug))
+        assert (root / name).resolve().parent == root.resolve()
+        assert len(name.encode()) <= 200

@@ -1,18 +1,15 @@
-"""Roll API and feed parsing (the two discovery sources), without a crawl."""
+"""Roll API parsing (the first discovery source), without a crawl."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-from crawler.site.feeds import FeedError, parse_feed
-from crawler.site.roll import RollError, entry_time, parse_roll, roll_page_url
+from crawler.site.roll import RollError, entry_time, parse_roll, parse_roll_page, roll_page_url
 
 BJ = timezone(timedelta(hours=8))
-FEEDS = Path(__file__).parent / "fixtures" / "sina" / "feeds"
 
 
 def roll_doc(data, code=0):
@@ -99,52 +96,36 @@ def test_entry_time(row, expected):
     assert entry_time(row) == expected
 
 
-def test_sina_opml_directory_lists_its_feeds():
-    doc = parse_feed((FEEDS / "rss-sina-all-opml.xml").read_bytes(), "file:///opml")
-    assert doc.title == "all-新浪rss"
-    assert doc.entries == []
-    assert len(doc.feeds) == 167
-    assert doc.feeds[0] == "http://rss.sina.com.cn/news/marquee/ddt.xml"
-    assert "http://rss.sina.com.cn/roll/finance/hot_roll.xml" in doc.feeds
-
-
-def test_rss_items():
-    rss = """<?xml version="1.0" encoding="gb2312"?>
-    <rss version="2.0"><channel><title>财经要闻</title>
-    <item><title>A</title><link>http://finance.sina.com.cn/a.shtml</link>
-      <pubDate>Fri, 10 May 2024 10:40:00 +0800</pubDate></item>
-    <item><title>B</title><guid>https://finance.sina.com.cn/b.shtml</guid></item>
-    <item><title>no link</title></item>
-    </channel></rss>""".encode("gb2312")
-    doc = parse_feed(rss, "u")
-    assert doc.title == "财经要闻"
-    assert [(e.url, e.title) for e in doc.entries] == [
-        ("http://finance.sina.com.cn/a.shtml", "A"),
-        ("https://finance.sina.com.cn/b.shtml", "B"),
+def test_parse_roll_page_sets_bad_entries_aside_and_keeps_the_rest():
+    rows = [
+        {"url": "http://[::1/x", "ctime": "1715272005"},
+        {"url": "https://finance.sina.com.cn/a/doc-inausehc2630922.shtml", "ctime": "inf"},
+        {"url": "https://finance.sina.com.cn:99999/b.shtml"},
+        {"url": "https://finance.sina.com.cn/c/doc-inausehc2630923.shtml", "ctime": 99999999999999},
+        {"url": "javascript:void(0)"},
+        {"url": "https://finance.sina.com.cn/d/doc-inausehc2630924.shtml", "title": ["x"]},
     ]
-    assert doc.entries[0].published == datetime(2024, 5, 10, 10, 40, tzinfo=BJ)
+    page = parse_roll_page(roll_doc(rows), "http://roll")
+    assert [(e.url, e.published, e.title) for e in page.entries] == [
+        ("https://finance.sina.com.cn/a/doc-inausehc2630922.shtml", None, ""),
+        ("https://finance.sina.com.cn/c/doc-inausehc2630923.shtml", None, ""),
+        ("https://finance.sina.com.cn/d/doc-inausehc2630924.shtml", None, ""),
+    ]
+    assert page.bad_entries == [
+        ("http://[::1/x", "Invalid IPv6 URL"),
+        ("https://finance.sina.com.cn:99999/b.shtml", "Port out of range 0-65535"),
+    ]
+    assert page.without_url == 1
 
 
-def test_atom_entries():
-    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
-    <entry><title>A</title><link rel="alternate" href="https://finance.sina.com.cn/a.shtml"/>
-      <updated>2024-05-10T02:40:00Z</updated></entry>
-    <entry><title>B</title><link rel="self" href="https://x/feed"/></entry></feed>"""
-    doc = parse_feed(atom, "u")
-    assert [e.url for e in doc.entries] == ["https://finance.sina.com.cn/a.shtml"]
-    assert doc.entries[0].published == datetime(2024, 5, 10, 10, 40, tzinfo=BJ)
+def test_parse_roll_page_takes_at_most_the_limit():
+    rows = [{"url": f"https://finance.sina.com.cn/{i}.shtml"} for i in range(270)]
+    page = parse_roll_page(roll_doc(rows), "http://roll", limit=50)
+    assert len(page.entries) == 50
+    assert page.beyond_limit == 220
 
 
-@pytest.mark.parametrize(
-    ("body", "reason"),
-    [(b"", "feed is not XML"), (b"{}", "feed is not XML"), (b"<html></html>", "not a feed")],
-)
-def test_not_a_feed(body, reason):
-    with pytest.raises(FeedError, match=reason):
-        parse_feed(body, "http://rss.sina.com.cn/x.xml")
-
-
-def test_feed_entities_are_not_expanded():
-    evil = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>
-    <rss><channel><title>&x;</title></channel></rss>"""
-    assert "root" not in parse_feed(evil, "u").title
+def test_deeply_nested_roll_answer_is_a_roll_error():
+    body = b'{"result": {"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+    with pytest.raises(RollError, match="nests too deeply"):
+        parse_roll_page(body, "http://roll")

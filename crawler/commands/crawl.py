@@ -16,18 +16,25 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+EXIT_FAILED = 1  # the crawl failed page-side (roll unreachable, most pages failed) or was stopped
+EXIT_USAGE = 2  # bad arguments: nothing was crawled
+EXIT_OUR_FAILURE = 3  # articles failed through our side: an exception, the state, the export
 
 
-def exit_status(finish_reason: str | None, health_failure: str | None) -> int:
+def exit_status(
+    finish_reason: str | None, health_failure: str | None, failed_ours: int | None = 0
+) -> int:
     """Map how a crawl ended to the process exit status.
 
     >>> exit_status("finished", None), exit_status("locked", None)
     (0, 0)
     >>> exit_status("finished", "roll API unreachable"), exit_status("shutdown", None)
     (1, 1)
+    >>> exit_status("finished", "1 article failed on our side", 1)
+    3
     """
+    if failed_ours:
+        return EXIT_OUR_FAILURE
     if health_failure:
         return EXIT_FAILED
     # A closespider_* limit the user set is a normal end, except the error-count one.
@@ -84,4 +91,8 @@ class Command(ScrapyCrawlCommand):
         stats = crawler.stats
         if stats is None:
             return EXIT_FAILED
-        return exit_status(stats.get_value("finish_reason"), stats.get_value("health/failed"))
+        return exit_status(
+            stats.get_value("finish_reason"),
+            stats.get_value("health/failed"),
+            stats.get_value("health/failed_ours"),
+        )

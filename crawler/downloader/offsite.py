@@ -120,5 +120,13 @@ class SinaOffsiteMiddleware(OffsiteMiddleware):
             reason = f"host {host} is outside the allowed hosts"
             logger.warning("Not fetching %s: host %s is outside the allowed hosts", origin, host)
         # The redirect is refused when it is scheduled, before any errback exists for it; tell
-        # the health summary directly so the article is listed as failed.
-        self.crawler.signals.send_catch_log(health.article_failed, url=origin, reason=reason)
+        # the health summary directly so the article is listed as failed. Only article requests
+        # count: a refused image (MARKDOWN_LOCAL_IMAGES) keeps its URL in the post, and a
+        # refused feed is the feed's line.
+        key = request.meta.get("article_key")
+        if key is None:
+            self.stats.inc_value("offsite/refused_not_article")
+            return
+        self.crawler.signals.send_catch_log(
+            health.article_failed, url=origin, reason=reason, key=key, side=health.PAGE
+        )

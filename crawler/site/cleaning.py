@@ -160,14 +160,17 @@ def absolute_url(value: str | None, base_url: str, schemes: frozenset[str]) -> s
     'https://finance.sina.com.cn/b.shtml'
     >>> absolute_url(" javascript:;", "https://finance.sina.com.cn/", LINK_SCHEMES) is None
     True
+    >>> absolute_url("http://[::1/", "https://finance.sina.com.cn/", LINK_SCHEMES) is None
+    True
     """
     if value is None:
         return None
     value = value.strip()
     if not value or value.startswith("#"):
         return None
-    url = "https:" + value if value.startswith("//") else urljoin(base_url, value)
     try:
+        # urljoin parses `value` too: a malformed one (http://[::1/) raises ValueError there.
+        url = "https:" + value if value.startswith("//") else urljoin(base_url, value)
         scheme = urlsplit(url).scheme.lower()
     except ValueError:
         return None

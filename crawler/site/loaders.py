@@ -224,13 +224,18 @@ def absolute_image_url(value: str | None, loader_context: dict[str, Any]) -> str
     True
     >>> absolute_image_url("data:image/gif;base64,R0l", ctx) is None
     True
+    >>> absolute_image_url("http://[::1/x.jpg", ctx) is None
+    True
     """
     value = (value or "").strip()
     if not value or value.startswith(("data:", "javascript:")) or IGNORED_IMAGES.search(value):
         return None
     if value.startswith("//"):
         return "https:" + value
-    return urljoin(loader_context.get("base_url", ""), value)
+    try:
+        return urljoin(loader_context.get("base_url", ""), value)
+    except ValueError:
+        return None  # malformed (http://[::1/x.jpg): no image rather than no article
 
 
 # Breadcrumb entries that are navigation, not a section.

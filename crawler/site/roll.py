@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -52,15 +52,18 @@ def entry_time(row: dict) -> datetime | None:
     '2024-05-10T10:41:00+08:00'
     >>> entry_time({}) is None
     True
+    >>> entry_time({"ctime": "99999999999999", "intime": "inf", "mtime": 1715308800}).isoformat()
+    '2024-05-10T10:40:00+08:00'
     """
     for key in ("ctime", "intime", "mtime"):
         value = row.get(key)
         try:
             seconds = int(float(value))
-        except (TypeError, ValueError):
+            if seconds > 0:
+                return datetime.fromtimestamp(seconds, tz=BEIJING)
+        except (TypeError, ValueError, OverflowError, OSError):
+            # Not a number, inf/nan, or a time no calendar holds (99999999999999): try the next.
             continue
-        if seconds > 0:
-            return datetime.fromtimestamp(seconds, tz=BEIJING)
     return None
 
 
@@ -75,6 +78,74 @@ def entry_url(row: dict) -> str:
         if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")):
             return value.strip()
     return ""
+
+
+def url_problem(url: str) -> str:
+    """Say why a listed http(s) URL cannot be fetched ('' when it can).
+
+    >>> url_problem("https://finance.sina.com.cn/a.shtml")
+    ''
+    >>> url_problem("http://[::1/x"), url_problem("http://example.com:99999/a"), url_problem("http:///a")
+    ('Invalid IPv6 URL', 'Port out of range 0-65535', 'no host')
+    """
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        return str(exc)
+    return "" if parts.hostname else "no host"
+
+
+@dataclass
+class RollPage:
+    """One roll API answer: the usable entries, and a line for each entry that is not."""
+
+    entries: list[RollEntry]
+    bad_entries: list[tuple[str, str]] = field(default_factory=list)  # (URL as listed, why)
+    without_url: int = 0  # entries with no http(s) link at all (nothing to fetch or name)
+    beyond_limit: int = 0  # entries past the `num` the page asked for, left out
+
+
+def parse_roll_page(body: bytes | str, url: str, *, limit: int | None = None) -> RollPage:
+    """Parse one roll API answer entry by entry: a bad entry is set aside, the rest is kept.
+
+    At most `limit` entries are taken (the `num` the request asked for), whatever the answer holds.
+
+    >>> doc = '{"result": {"status": {"code": 0}, "data": [{"url": "http://[::1/x"},'
+    >>> doc += ' {"url": "https://f.cn/a.shtml", "ctime": "inf"}, {"url": "https://f.cn/b.shtml"}]}}'
+    >>> page = parse_roll_page(doc, "u", limit=2)
+    >>> [e.url for e in page.entries], page.bad_entries, page.beyond_limit
+    (['https://f.cn/a.shtml'], [('http://[::1/x', 'Invalid IPv6 URL')], 1)
+    """
+    data = _roll_data(body, url)
+    page = RollPage([])
+    for row in data:
+        if limit is not None and len(page.entries) + len(page.bad_entries) >= limit:
+            page.beyond_limit += 1
+            continue
+        listed = entry_url(row) if isinstance(row, dict) else ""
+        if not listed:
+            page.without_url += 1
+            continue
+        problem = url_problem(listed)
+        if problem:
+            page.bad_entries.append((listed, problem))
+            continue
+        page.entries.append(
+            RollEntry(
+                url=listed,
+                title=_text(row.get("title")),
+                published=entry_time(row),
+                media=_text(row.get("media_name")),
+                intro=_text(row.get("intro")),
+            )
+        )
+    return page
+
+
+def _text(value: object) -> str:
+    """Return a JSON value fit to display: a string as it is, nothing for anything else."""
+    return value if isinstance(value, str) else ""
 
 
 def parse_roll(body: bytes | str, url: str) -> list[RollEntry]:
@@ -93,10 +164,17 @@ def parse_roll(body: bytes | str, url: str) -> list[RollEntry]:
     ...
     crawler.site.roll.RollError: roll API answer is not JSON: u
     """
+    return parse_roll_page(body, url).entries
+
+
+def _roll_data(body: bytes | str, url: str) -> list:
+    """Return the answer's `data` list; RollError says why the answer as a whole is unusable."""
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise RollError(url, "roll API answer is not JSON") from None
+    except RecursionError:
+        raise RollError(url, "roll API answer nests too deeply to be a roll page") from None
     result = doc.get("result") if isinstance(doc, dict) else None
     if not isinstance(result, dict):
         raise RollError(url, "roll API answer has no 'result'")
@@ -108,17 +186,4 @@ def parse_roll(body: bytes | str, url: str) -> list[RollEntry]:
     data = result.get("data") or []
     if not isinstance(data, list):
         raise RollError(url, "roll API 'data' is not a list")
-    entries = []
-    for row in data:
-        if not isinstance(row, dict) or not entry_url(row):
-            continue
-        entries.append(
-            RollEntry(
-                url=entry_url(row),
-                title=str(row.get("title") or ""),
-                published=entry_time(row),
-                media=str(row.get("media_name") or ""),
-                intro=str(row.get("intro") or ""),
-            )
-        )
-    return entries
+    return data

@@ -93,6 +93,12 @@ class SQLiteState:
             "CREATE TABLE IF NOT EXISTS skipped ("
             " key TEXT PRIMARY KEY, url TEXT NOT NULL, reason TEXT, skipped_at REAL NOT NULL)"
         )
+        # Runs in which a listed article failed page-side (HTTP error, error page): parked in
+        # `skipped` after SINA_PAGE_FAILURE_RUNS of them.
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS page_failures (key TEXT PRIMARY KEY, url TEXT NOT NULL,"
+            " runs INTEGER NOT NULL, reason TEXT, failed_at REAL NOT NULL)"
+        )
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> SQLiteState:
@@ -124,6 +130,21 @@ class SQLiteState:
             "INSERT OR REPLACE INTO skipped (key, url, reason, skipped_at) VALUES (?, ?, ?, ?)",
             (key, url, reason, time.time()),
         )
+
+    def skip_reason(self, key: str) -> str | None:
+        """Why the page with this key is not fetched again (None when it is not skipped)."""
+        row = self._db.execute("SELECT reason FROM skipped WHERE key = ?", (key,)).fetchone()
+        return None if row is None else (row[0] or "not an article")
+
+    def record_page_failure(self, key: str, url: str, reason: str) -> int:
+        """Count one more run in which the article failed page-side; return how many so far."""
+        row = self._db.execute(
+            "INSERT INTO page_failures (key, url, runs, reason, failed_at) VALUES (?, ?, 1, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET runs = runs + 1, url = excluded.url,"
+            " reason = excluded.reason, failed_at = excluded.failed_at RETURNING runs",
+            (key, url, reason, time.time()),
+        ).fetchone()
+        return int(row[0])
 
     def count(self) -> int:
         """Return how many articles are recorded."""

@@ -11,53 +11,14 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 import pytest
 
-from tests.conftest import PROJECT_ROOT, run_crawl
-from tests.standin import FIXTURES, Page, fixture_urls, page_key
+from tests.conftest import PROJECT_ROOT, accounted, run_crawl
+from tests.e2e.samples import T0, URLS, expected, titles_by_key
+from tests.standin import FIXTURES, Page, page_key
 
 pytestmark = pytest.mark.e2e
-
-TITLES = {
-    "finance.sina.com.cn/roll/2018-12-28/doc-ihqfskcn2160999.shtml": (
-        '60万"12306账号"外泄? 中铁总辟谣称消息不实'
-    ),
-    "news.sina.com.cn/c/2024-05-10/doc-inausehc2630922.shtml": "城市有轨电车之困：一边争相上马，一边接连叫停",
-    "news.sina.com.cn/o/2024-05-16/doc-inavmmfi1968342.shtml": (
-        "被控受贿超5.26亿 山东省青岛市政协原主席汲斌昌受审"
-    ),
-    "news.sina.com.cn/c/2019-10-23/doc-iicezuev4202091.shtml": "陈同佳刑满出狱 向潘晓颖家人鞠躬致歉",
-    "news.sina.com.cn/c/2019-09-07/doc-iicezzrq4076655.shtml": "最强“中国芯”本月商用 华为抢跑5G芯片大战",
-    "news.sina.com.cn/c/2019-11-25/doc-iihnzahi3275702.shtml": "中国人习以为常的地方 为何老外却说“了不得”？",
-    "chanye.finance.sina.com.cn/sm/2005-03-21/244339.shtml": "四年前中500万现穷困潦倒 一夜暴富后如何经营",
-    "tech.sina.com.cn/t/2019-09-11/doc-iicezzrq4972166.shtml": (
-        "苹果发布新iPhone 11：64GB售5499元 256GB售6799元"
-    ),
-    "ent.sina.com.cn/y/2009-11-09/13562762964.shtml": "阿里郎全新力作《兰花指》单曲成红歌(图)",
-    "finance.sina.com.cn/money/forex/forexroll/2016-05-25/doc-ifxsktkp9337164.shtml": (
-        "人民币中间价创逾五年新低 做市商称符合预期"
-    ),
-}
-# Ten sample pages whose titles are known, as http:// (the stand-in speaks no TLS).
-URLS = [f"http://{key}" for key in TITLES]
-# 2024-05-10 10:40:00 Beijing time; roll entry i is listed i minutes earlier.
-T0 = 1715308800
-
-
-def titles_by_key(items: list[dict]) -> dict[str, str]:
-    return {page_key(item["url"]): item["title"] for item in items}
-
-
-def expected(urls: list[str]) -> dict[str, str]:
-    return {page_key(u): TITLES[page_key(u)] for u in urls}
-
-
-def test_known_pages_are_served_fixtures():
-    served = {page_key(u) for u in fixture_urls()}
-    assert set(TITLES) <= served
-    assert len(URLS) == 10
 
 
 def test_explicit_urls_give_one_item_each(standin, tmp_path):
@@ -124,6 +85,14 @@ def test_refresh_fetches_saved_articles_again(standin, tmp_path):
     assert result.returncode == 0, result.log
     assert titles_by_key(result.items) == expected(URLS[:2])
     assert standin.article_hits() == {page_key(u): 2 for u in URLS[:2]}
+    # The posts on disk were already the same: fetched and exported again, counted unchanged.
+    assert result.accounting() == {
+        "listed": 2,
+        "saved": 0,
+        "unchanged": 2,
+        "skipped": 0,
+        "failed": 0,
+    }
 
 
 def test_since_until_and_channel(standin, tmp_path):
@@ -220,7 +189,13 @@ def test_404_500_reset_and_slow_articles(standin, tmp_path):
     assert f"Dropped {broken}: HTTP 500" in result.log
     assert f"Dropped {reset}: " in result.log
     assert f"failed: {missing} (HTTP 404)" in result.log  # the close-time summary
-    assert "Crawl summary: 5 saved, 3 failed" in result.log
+    assert result.accounting() == {
+        "listed": 8,
+        "saved": 5,
+        "unchanged": 0,
+        "skipped": 0,
+        "failed": 3,
+    }
     assert result.stat("downloader/response_status_count/404") == 1
     hits = standin.article_hits()
     assert hits[page_key(broken)] == 4  # the first try and RETRY_TIMES = 3 retries
@@ -390,7 +365,8 @@ def test_readme_crontab_line(standin, tmp_path):
     good = run_cron_line(standin, tmp_path)
     assert (good.returncode, good.stdout, good.stderr) == (0, "", "")  # cron mails nothing
     log = (tmp_path / "crawl.log").read_text(encoding="utf-8")
-    assert "Crawl summary: 2 saved, 0 failed" in log
+    assert accounted(log)["saved"] == 2
+    assert accounted(log)["failed"] == 0
     assert len(list((tmp_path / "posts").glob("*.md"))) == 2
 
     standin.set_roll_fault(1, reset=True)
@@ -441,14 +417,28 @@ def test_pages_that_are_no_articles_are_not_fetched_again(standin, tmp_path):
     first = run_crawl(standin, tmp_path, "-a", "pages=2", name="first")
     assert first.returncode == 0, first.log  # 3 of 6 failed: not more than half
     assert titles_by_key(first.items) == expected(URLS[:3])
-    assert f"Dropped {video}: video page" in first.log
-    assert f"Dropped {listing}: list page" in first.log
+    assert f"Skipped {video}: not an article (video page)" in first.log
+    assert f"Skipped {listing}: not an article (list page)" in first.log
     assert f"Dropped {error}: error page" in first.log
+    assert first.accounting() == {
+        "listed": 6,
+        "saved": 3,
+        "unchanged": 0,
+        "skipped": 2,
+        "failed": 1,
+    }
     assert first.stat("state/not_article") == 2
 
     again = run_crawl(standin, tmp_path, "-a", "pages=2", name="again")
     assert again.items == []
     assert again.stat("discovery/not_article") == 2
+    assert again.accounting() == {
+        "listed": 6,
+        "saved": 0,
+        "unchanged": 0,
+        "skipped": 5,
+        "failed": 1,
+    }
     # A video or list stays one; an error page may be fixed, so it is tried again.
     hits = standin.article_hits()
     assert {k: hits[page_key(u)] for k, u in (("v", video), ("l", listing), ("e", error))} == {
@@ -457,17 +447,3 @@ def test_pages_that_are_no_articles_are_not_fetched_again(standin, tmp_path):
         "e": 2,
     }
     assert all(hits[page_key(u)] == 1 for u in URLS[:3])
-
-
-def test_standin_refuses_roll_calls_without_referer(standin):
-    standin.add_entries(URLS[:1], start=T0)
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    url = f"{standin.url}/api/roll/get?pageid=384&lid=2519&num=50&page=1"
-    with pytest.raises(urllib.error.HTTPError) as info:
-        opener.open(url, timeout=10)
-    assert info.value.code == 403
-    info.value.close()
-    request = urllib.request.Request(url, headers={"Referer": "https://news.sina.com.cn/"})
-    with opener.open(request, timeout=10) as answer:
-        doc = json.load(answer)
-    assert [row["url"] for row in doc["result"]["data"]] == URLS[:1]

@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import PROJECT_ROOT
+from tests.e2e.samples import T0
 from tests.standin import ROLL_PATH, StandIn, load_fixture_pages, page_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = "news.sina.com.cn/c/2024-05-10/doc-inausehc2630922.shtml"
 SAMPLE_TITLE = "城市有轨电车之困：一边争相上马，一边接连叫停"
 ARTICLES = 36
 # The sample page under 36 URLs with their own doc ids: 36 distinct articles to Sina's eyes.
 URLS = [f"http://news.sina.com.cn/c/2024-05-10/doc-inausehc{n:07d}.shtml" for n in range(ARTICLES)]
-T0 = 1715308800  # 2024-05-10 10:40 Beijing time
 
 
 @pytest.fixture

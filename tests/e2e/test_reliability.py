@@ -1,7 +1,7 @@
 """End-to-end reliability: hostile pages, offsite redirects, kills and signals, bad disks.
 
 Each test is a real `scrapy crawl sina` through the stand-in for Sina (as an HTTP proxy).
-Faults already covered by tests/test_crawl_e2e.py (404/500/reset/slow bodies, 456, the lock
+Faults already covered by tests/e2e/test_crawl.py (404/500/reset/slow bodies, 456, the lock
 after kill -9, bad arguments, JOBDIR + SIGINT) are not repeated here.
 """
 
@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from tests.conftest import PROJECT_ROOT, run_crawl
+from tests.e2e.samples import T0, TITLES, URLS, expected, titles_by_key
 from tests.standin import Page, page_key
-from tests.test_crawl_e2e import T0, TITLES, URLS, expected, titles_by_key
 
 pytestmark = pytest.mark.e2e
 
@@ -110,10 +110,9 @@ def serve_hostile_pages(standin) -> None:
 
 
 DROPPED = {
-    "truncated": "ResponseDataLossError",
+    "truncated": "answer cut short (fewer bytes than announced)",
     "error500": "HTTP 500",
     "not_article": "no body",
-    "pdf": "not an HTML page (application/pdf)",
     "huge": "DownloadCancelledError: Expected to receive 34603289 bytes which is larger than "
     "download max size (16777216)",
     "empty": "no title",
@@ -138,7 +137,17 @@ def test_hostile_pages_are_saved_safely_or_dropped_by_name(standin, tmp_path):
     }
     for name, reason in DROPPED.items():
         assert f"Dropped {HOSTILE[name]}: {reason}" in result.log, name
-    assert "Crawl summary: 7 saved, 6 failed" in result.log
+    # A PDF is not an article, and never will be: skipped, not failed.
+    assert f"Skipped {HOSTILE['pdf']}: not an article (not an HTML page (application/pdf))" in (
+        result.log
+    )
+    assert result.accounting() == {
+        "listed": 13,
+        "saved": 7,
+        "unchanged": 0,
+        "skipped": 1,
+        "failed": 5,
+    }
 
     posts = tmp_path / "posts"
     assert files_outside(tmp_path, {posts, tmp_path / "state"}) == []
@@ -211,11 +220,18 @@ def test_timeout_is_retried_then_logged_once_with_url(standin, tmp_path):
     assert "Traceback" not in result.log
     assert titles_by_key(result.items) == expected(URLS[:1])
     assert standin.article_hits()[page_key(slow)] == 2  # first try + 1 retry
-    assert result.stat("backoff/waits") == 1  # the retry waited RETRY_BACKOFF_START first
+    assert result.stat("backoff/waits") == 1  # the retry waited SINA_RETRY_BACKOFF_START first
     assert result.stat("retry/count") == 1
     dropped = [line for line in result.log.splitlines() if f"Dropped {slow}" in line]
     assert len(dropped) == 1
-    assert "TimeoutError" in dropped[0]
+    assert "timed out (" in dropped[0]
+    assert result.accounting() == {
+        "listed": 2,
+        "saved": 1,
+        "unchanged": 0,
+        "skipped": 0,
+        "failed": 1,
+    }
     assert "took longer than 0.5 seconds" in dropped[0]
 
 
@@ -246,6 +262,17 @@ def saved_keys(state_dir) -> set[str]:
         assert tables, "no state tables"
         rows = db.execute("SELECT url FROM saved").fetchall()
     return {page_key(url) for (url,) in rows}
+
+
+def wait_for_saved(state_dir, count: int, timeout: float = 10) -> None:
+    """Poll the state until it holds `count` articles: the state pipeline records each article
+    right after its post is written, so a post on disk may not be in the state yet."""
+    deadline = time.monotonic() + timeout
+    while len(saved_keys(state_dir)) < count:
+        if time.monotonic() > deadline:
+            recorded = len(saved_keys(state_dir))
+            pytest.fail(f"the state recorded {recorded} of {count} saved articles in {timeout} s")
+        time.sleep(0.05)
 
 
 def wait_for_posts(posts, count: int, timeout: float = 30) -> None:
@@ -280,7 +307,7 @@ def test_sigkill_mid_run_loses_nothing_and_the_next_run_finishes_the_rest(standi
     proc = start_crawl(standin, tmp_path)
     try:
         wait_for_posts(tmp_path / "posts", 3)
-        time.sleep(0.3)  # the state pipeline records each article right after its post
+        wait_for_saved(tmp_path / "state", 3)
     finally:
         proc.kill()  # SIGKILL: no cleanup code runs
         assert proc.wait(10) == -signal.SIGKILL
@@ -327,10 +354,11 @@ def test_unwritable_posts_folder_fails_clearly_and_keeps_state(standin, tmp_path
     standin.add_entries(URLS[:2], start=T0)
     result = run_crawl(standin, tmp_path, "-s", f"MARKDOWN_POSTS_DIR={bad}", name="unwritable")
     assert "Traceback" not in result.log
-    assert result.returncode == 1  # every article failed
+    assert result.returncode == 3  # every article failed, on our side (the disk)
     for url in URLS[:2]:
         assert f"for {url}: Is a directory" in result.log
-    assert "Crawl failed: most article pages failed: 2 of 2" in result.log
+    assert "Crawl failed: 2 articles failed on our side" in result.log
+    assert result.accounting()["failed"] == 2
     assert saved_keys(tmp_path / "state") == set()  # the state did not advance
 
     result = run_crawl(standin, tmp_path, name="fixed")

@@ -8,9 +8,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project
-from crawler.items import ArticleItem
 from crawler.storage.crawl_state import SQLiteState, canonical_key, open_state
-from pipelines.mark_saved import MarkSavedPipeline
 
 
 @pytest.mark.parametrize(
@@ -114,31 +112,6 @@ def test_state_class_is_pluggable(tmp_path):
     assert isinstance(open_state(crawler.settings), RecordingState)
 
 
-def test_pipeline_marks_items_it_receives(tmp_path):
-    crawler = get_crawler(
-        settings_dict={
-            "CRAWL_STATE_DIR": str(tmp_path),
-            "CRAWL_STATE_CLASS": project.CRAWL_STATE_CLASS,
-        }
-    )
-    crawler.stats.open_spider()
-    pipeline = MarkSavedPipeline.from_crawler(crawler)
-    item = ArticleItem(url="http://finance.sina.com.cn/a/doc-ihqfskcn2160999.shtml", title="T")
-    assert pipeline.process_item(item) is item
-    pipeline.close()
-    state = SQLiteState(tmp_path / "articles.sqlite3")
-    assert state.is_saved("sina:ihqfskcn2160999")
-    state.close()
-    assert crawler.stats.get_value("state/marked") == 1
-
-
-def test_pipeline_not_configured_without_state_dir():
-    from scrapy.exceptions import NotConfigured
-
-    with pytest.raises(NotConfigured):
-        MarkSavedPipeline.from_crawler(get_crawler(settings_dict={"CRAWL_STATE_DIR": ""}))
-
-
 def test_skipped_pages_are_remembered_apart_from_saved_ones(tmp_path):
     state = SQLiteState(tmp_path / "s.db")
     state.mark_skipped(
@@ -148,3 +121,16 @@ def test_skipped_pages_are_remembered_apart_from_saved_ones(tmp_path):
     assert not state.is_saved("video.sina.com.cn/p/1.html")
     assert state.count() == 0
     state.close()
+
+
+def test_page_failures_are_counted_per_run_and_parked_reasons_kept(tmp_path):
+    state = SQLiteState(tmp_path / "s.db")
+    key, url = "sina:indeaddd0000001", "http://finance.sina.com.cn/doc-indeaddd0000001.shtml"
+    assert [state.record_page_failure(key, url, "HTTP 404") for _ in range(3)] == [1, 2, 3]
+    assert state.skip_reason(key) is None
+    state.mark_skipped(key, url, "parked: HTTP 404 on 3 runs")
+    assert state.skip_reason(key) == "parked: HTTP 404 on 3 runs"
+    state.close()
+    reopened = SQLiteState(tmp_path / "s.db")  # the count survives the run
+    assert reopened.record_page_failure(key, url, "HTTP 404") == 4
+    reopened.close()

@@ -1,0 +1,147 @@
+"""The Markdown post pipeline: writes, rewrites and renames posts; fails by path and URL."""
+
+import os
+from datetime import datetime
+
+import pytest
+import yaml
+from scrapy.exceptions import DropItem, NotConfigured
+
+from pipelines.markdown_posts import MarkdownPostPipeline
+from tests.conftest import build, make_item, process
+
+
+def test_writes_post(tmp_path):
+    pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path / "posts"))
+    item = make_item()
+    assert process(pipe, item) is item
+    path = tmp_path / "posts" / "2022-08-01-imizmscv4373413.md"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(
+        "---\ntitle: '标题：一'\ncategories:\n  - 金融\n  - 新浪财经\n  - 新浪财经－国内\n"
+    )
+    assert text.endswith("---\n\n<div><p>　　正文第一段。</p></div>\n")
+    assert [p.name for p in (tmp_path / "posts").iterdir()] == [path.name]  # no temp files left
+    assert stats.get_value("markdown/written") == 1
+
+
+def test_unchanged_article_leaves_file_untouched(tmp_path):
+    pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
+    process(pipe, make_item())
+    path = tmp_path / "2022-08-01-imizmscv4373413.md"
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    process(pipe, make_item())
+    assert path.stat().st_mtime_ns == 1_000_000_000
+    assert stats.get_value("markdown/unchanged") == 1
+    assert stats.get_value("markdown/written") == 1
+
+
+def test_changed_article_rewritten_in_place(tmp_path):
+    pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
+    process(pipe, make_item())
+    process(pipe, make_item(body="<div><p>　　更正后的正文。</p></div>"))
+    (post,) = tmp_path.iterdir()
+    assert post.read_text(encoding="utf-8").endswith("\n<div><p>　　更正后的正文。</p></div>\n")
+    assert stats.get_value("markdown/written") == 2
+
+
+def test_changed_title_with_slug_replaces_old_name(tmp_path):
+    pipe, stats = build(
+        MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path), MARKDOWN_TITLE_SLUG=True
+    )
+    process(pipe, make_item(title="旧标题"))
+    process(pipe, make_item(title="新标题"))
+    assert [p.name for p in tmp_path.iterdir()] == ["2022-08-01-imizmscv4373413~新标题.md"]
+    assert stats.get_value("markdown/renamed") == 1
+
+
+def test_other_articles_are_not_touched(tmp_path):
+    pipe, _ = build(
+        MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path), MARKDOWN_TITLE_SLUG=True
+    )
+    process(pipe, make_item(doc_id="imizmscv4373413"))
+    process(pipe, make_item(doc_id="imizmscv437341"))  # a prefix of the first id
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "2022-08-01-imizmscv4373413~标题-一.md",
+        "2022-08-01-imizmscv437341~标题-一.md",
+    ]
+
+
+def test_settings_reach_the_post(tmp_path):
+    pipe, _ = build(
+        MarkdownPostPipeline,
+        MARKDOWN_POSTS_DIR=str(tmp_path),
+        MARKDOWN_DATE_FORMAT="local",
+        MARKDOWN_COMMENTS=True,
+        MARKDOWN_CATEGORY_ROOT="财经",
+        MARKDOWN_EXTRA_KEYS="source_url,tags",
+    )
+    process(pipe, make_item(keywords=["A股"]))
+    matter = (
+        (tmp_path / "2022-08-01-imizmscv4373413.md").read_text(encoding="utf-8").split("---\n")[1]
+    )
+    data = yaml.safe_load(matter)
+    assert data["date"] == datetime(2022, 8, 1, 11, 23, 57)
+    assert data["comments"] is True
+    assert data["categories"] == ["财经", "新浪财经", "新浪财经－国内"]
+    assert data["tags"] == ["A股"]
+    assert (
+        data["source_url"]
+        == "https://finance.sina.com.cn/roll/2022-08-01/doc-imizmscv4373413.shtml"
+    )
+
+
+def test_not_configured_without_posts_dir():
+    with pytest.raises(NotConfigured):
+        build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR="")
+
+
+def test_bad_date_format_fails_fast(tmp_path):
+    with pytest.raises(ValueError, match="MARKDOWN_DATE_FORMAT"):
+        build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path), MARKDOWN_DATE_FORMAT="epoch")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_unwritable_dir_drops_item_naming_path_and_url(tmp_path):
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    posts.chmod(0o500)
+    try:
+        pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(posts))
+        with pytest.raises(DropItem) as info:
+            process(pipe, make_item())
+    finally:
+        posts.chmod(0o700)
+    message = str(info.value)
+    assert str(posts / "2022-08-01-imizmscv4373413.md") in message
+    assert "https://finance.sina.com.cn/roll/2022-08-01/doc-imizmscv4373413.shtml" in message
+    assert stats.get_value("markdown/failed") == 1
+    assert list(posts.iterdir()) == []
+
+
+def test_posts_dir_that_is_a_file_drops_item(tmp_path):
+    blocker = tmp_path / "posts"
+    blocker.write_text("not a directory")
+    pipe, _ = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(blocker))
+    with pytest.raises(DropItem, match="cannot write post"):
+        process(pipe, make_item())
+
+
+def test_full_disk_drops_item_naming_path_and_url(tmp_path, monkeypatch):
+    import errno
+
+    import pipelines.markdown_posts
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pipelines.markdown_posts, "write_atomically", full)
+    pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
+    with pytest.raises(DropItem) as info:
+        process(pipe, make_item())
+    assert str(info.value) == (
+        f"cannot write post {tmp_path / '2022-08-01-imizmscv4373413.md'} for "
+        "https://finance.sina.com.cn/roll/2022-08-01/doc-imizmscv4373413.shtml: "
+        "No space left on device"
+    )
+    assert stats.get_value("markdown/failed") == 1
