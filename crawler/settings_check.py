@@ -374,7 +374,7 @@ RULES: dict[str, Rule] = {
     "SINA_RETRY_BACKOFF_START": number(0),
     "RETRY_GIVE_UP_LOG_LEVEL": log_level,
     "SINA_EXPORT_FSYNC": boolean,
-    "SINA_PAGE_FAILURE_RUNS": integer(1),
+    "SINA_PAGE_FAILURE_RUNS": integer(0),  # 0: never park
     "RETRY_BACKOFF_START": when_set(number(0)),  # the deprecated name of the one above
     "SINA_ALLOWED_DOMAINS": text_list,  # empty: any host
     "SLOWDOWN_HTTP_CODES": integer_list,
