@@ -8,6 +8,7 @@ from pathlib import Path
 
 import lxml.html
 from scrapy.http import HtmlResponse
+from scrapy.settings import Settings
 
 from crawler.items import ArticleItem
 from crawler.site.cleaning import clean_body
@@ -50,7 +51,13 @@ def article_pages() -> list[Page]:
     return pages
 
 
-OPTIONS = PostOptions()
+def _project_options() -> PostOptions:
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    return PostOptions.from_settings(settings)
+
+
+OPTIONS = _project_options()
 
 
 def ours(url: str, body: bytes) -> tuple[ArticleItem, str]:

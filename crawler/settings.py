@@ -1,6 +1,8 @@
 """Scrapy settings for the Sina Finance crawler, plus the project's own (prefixed) settings.
 
-Every project setting can be overridden with ``-s NAME=VALUE``; README lists them all.
+Every project setting can be overridden with ``-s NAME=VALUE``; docs/settings.md lists them
+all. This is the one home of every default: code reads settings without restating a fallback.
+Each setting also has a rule in crawler/settings_check.py, checked before the crawl starts.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 # Each give-up is logged once, by the spider ("Dropped <url>: <why> (after N retries)").
 RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
-RETRY_BACKOFF_START = 0.5  # seconds before the first retry; doubles per retry (0: no wait)
+# Seconds before the first retry; doubles per retry (0: no wait). RETRY_BACKOFF_START, its old
+# name, still works with a deprecation warning.
+SINA_RETRY_BACKOFF_START = 0.5
 DOWNLOAD_TIMEOUT = 30
 # Sina article pages are 50-500 kB; anything near these sizes is not an article.
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
@@ -70,10 +74,10 @@ FEED_EXPORT_ENCODING = "utf-8"
 MARKDOWN_POSTS_DIR = str(OUTPUT_DIR / "posts")
 # Post pipelines, with room between them; the crawl-state pipeline sits at 800, after these.
 ITEM_PIPELINES = {
-    # Threaded variants: cleaning, rendering and fsync off the reactor thread (README: Performance).
-    "pipelines.clean_body.ThreadedBodyCleaningPipeline": 300,
+    # Cleaning, rendering and fsync run off the reactor thread (crawler.extensions.offload).
+    "pipelines.clean_body.BodyCleaningPipeline": 300,
     "pipelines.post_images.PostImagesPipeline": 400,
-    "pipelines.markdown_posts.ThreadedMarkdownPostPipeline": 500,
+    "pipelines.markdown_posts.MarkdownPostPipeline": 500,
     "pipelines.mark_saved.MarkSavedPipeline": 800,  # marks an article done once its post is on disk
 }
 CLEANING_ENABLED = True  # strip scripts, ads, widgets, comments from the article HTML

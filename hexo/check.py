@@ -12,11 +12,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scrapy.settings import Settings
 
 from crawler.items import ArticleItem
 from crawler.site.cleaning import clean_body
@@ -48,7 +51,10 @@ def sample_items() -> list[tuple[ArticleItem, PostOptions]]:
         ),
         channel="美股",
     )
-    return [(example, PostOptions()), (hostile, PostOptions(body_format="markdown"))]
+    settings = Settings()
+    settings.setmodule("crawler.settings")
+    options = PostOptions.from_settings(settings)
+    return [(example, options), (hostile, replace(options, body_format="markdown"))]
 
 
 def run(cmd: list[str], cwd: Path) -> str:

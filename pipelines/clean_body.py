@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any, Self
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.extensions.offload import in_thread
+from crawler.extensions.offload import offload_of
 from crawler.site.cleaning import clean_body
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+
+    from crawler.extensions.offload import Offload
 
 
 class UnreadablePage(DropItem):
@@ -22,25 +24,27 @@ class UnreadablePage(DropItem):
 
 
 class BodyCleaningPipeline:
-    """Clean ``body`` in place; drop the item, naming its URL, if nothing readable is left."""
+    """Clean ``body`` in place; drop the item, naming its URL, if nothing readable is left.
 
-    def __init__(self, stats: StatsCollector):
+    Cleaning runs in the crawl's side thread (crawler.extensions.offload), so the reactor
+    thread keeps downloading meanwhile (lxml parses without the GIL); stats and the item are
+    only touched back on the reactor thread.
+    """
+
+    def __init__(self, stats: StatsCollector, offload: Offload):
         self.stats = stats
+        self.offload = offload
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("CLEANING_ENABLED", True):
+        if not crawler.settings.getbool("CLEANING_ENABLED"):
             raise NotConfigured("CLEANING_ENABLED is off")
-        return cls(crawler.stats)
+        return cls(crawler.stats, offload_of(crawler))
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         url = adapter.get("url") or ""
-        return self._store(item, clean_body(adapter.get("body") or "", url))
-
-    def _store(self, item: Any, body: str) -> Any:
-        adapter = ItemAdapter(item)
-        url = adapter.get("url") or ""
+        body = await self.offload.in_thread(clean_body, adapter.get("body") or "", url)
         if not body:
             self.stats.inc_value("cleaning/dropped_empty")
             raise UnreadablePage(f"no readable body left after cleaning: {url}")
@@ -49,15 +53,5 @@ class BodyCleaningPipeline:
         return item
 
 
-class ThreadedBodyCleaningPipeline(BodyCleaningPipeline):
-    """BodyCleaningPipeline cleaning in crawler.extensions.offload's side thread: the crawl's default.
-
-    The reactor thread keeps downloading meanwhile (lxml parses without the GIL); stats and the
-    item are only touched back on the reactor thread.
-    """
-
-    async def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
-        url = adapter.get("url") or ""
-        body = await in_thread(clean_body, adapter.get("body") or "", url)
-        return self._store(item, body)
+# The name ITEM_PIPELINES used when a synchronous variant existed beside it; the same class.
+ThreadedBodyCleaningPipeline = BodyCleaningPipeline

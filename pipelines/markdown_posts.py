@@ -11,38 +11,26 @@ from typing import TYPE_CHECKING, Self
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.extensions import health
-from crawler.extensions.offload import in_thread
+from crawler.extensions.offload import offload_of
 from crawler.site.posts import PostOptions, post_filename, post_stem, render_post
 from crawler.storage.atomic import write_atomically
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.settings import Settings
     from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
+    from crawler.extensions.offload import Offload
     from crawler.items import ArticleItem
 
 
-def post_options(settings: Settings) -> PostOptions:
-    """Build PostOptions from the MARKDOWN_* settings; ValueError names a bad one."""
-    defaults = PostOptions()
-    return PostOptions(
-        category_root=settings.get("MARKDOWN_CATEGORY_ROOT", defaults.category_root) or None,
-        site_name=settings.get("MARKDOWN_SITE_NAME", defaults.site_name),
-        channel_separator=settings.get("MARKDOWN_CHANNEL_SEPARATOR", defaults.channel_separator),
-        default_image=settings.get("MARKDOWN_DEFAULT_IMAGE", defaults.default_image),
-        comments=settings.getbool("MARKDOWN_COMMENTS", defaults.comments),
-        date_format=settings.get("MARKDOWN_DATE_FORMAT", defaults.date_format),
-        timezone=settings.get("MARKDOWN_TIMEZONE", defaults.timezone),
-        body_format=settings.get("MARKDOWN_BODY_FORMAT", defaults.body_format),
-        extra_keys=tuple(settings.getlist("MARKDOWN_EXTRA_KEYS")),
-        title_slug=settings.getbool("MARKDOWN_TITLE_SLUG", defaults.title_slug),
-    )
-
-
 class MarkdownPostPipeline:
-    """Render each article with render_post and write it atomically; unchanged posts stay as is."""
+    """Render each article with render_post and write it atomically; unchanged posts stay as is.
+
+    Rendering and the synced write run in the crawl's side thread (crawler.extensions.offload),
+    so the reactor thread keeps downloading meanwhile; stats and DropItem are handled back on
+    the reactor thread.
+    """
 
     def __init__(
         self,
@@ -50,11 +38,13 @@ class MarkdownPostPipeline:
         options: PostOptions,
         *,
         stats: StatsCollector,
+        offload: Offload,
         signals: SignalManager | None = None,
     ):
         self.posts_dir = posts_dir
         self.options = options
         self.stats = stats
+        self.offload = offload
         self.signals = signals  # tells the health ledger which posts were already on disk
         # Post names per directory, by stem, listed once: globbing the directory for every item
         # made each write cost O(posts already there), a 10,000-article crawl O(n^2).
@@ -69,8 +59,9 @@ class MarkdownPostPipeline:
             raise NotConfigured("MARKDOWN_POSTS_DIR must be set to enable MarkdownPostPipeline")
         return cls(
             Path(posts_dir).absolute(),
-            post_options(settings),
+            PostOptions.from_settings(settings),
             stats=crawler.stats,
+            offload=offload_of(crawler),
             signals=crawler.signals,
         )
 
@@ -78,10 +69,10 @@ class MarkdownPostPipeline:
         """Where the item's post goes (override to lay posts out differently)."""
         return self.posts_dir / post_filename(item, self.options)
 
-    def process_item(self, item: ArticleItem) -> ArticleItem:
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
         path = self.post_path(item)
         try:
-            written, renamed = self._write(item, path)
+            written, renamed = await self.offload.in_thread(self._write, item, path)
         except OSError as exc:
             raise self._dropped(item, path, exc) from exc
         return self._counted(item, written=written, renamed=renamed)
@@ -152,17 +143,5 @@ def name_stem(name: str) -> str:
     return name.removesuffix(".md").split("~", 1)[0]
 
 
-class ThreadedMarkdownPostPipeline(MarkdownPostPipeline):
-    """MarkdownPostPipeline rendering and writing in crawler.extensions.offload's side thread.
-
-    The crawl's default: the reactor thread keeps downloading while a post is rendered and
-    synced to disk. Stats and DropItem are handled back on the reactor thread.
-    """
-
-    async def process_item(self, item: ArticleItem) -> ArticleItem:
-        path = self.post_path(item)
-        try:
-            written, renamed = await in_thread(self._write, item, path)
-        except OSError as exc:
-            raise self._dropped(item, path, exc) from exc
-        return self._counted(item, written=written, renamed=renamed)
+# The name ITEM_PIPELINES used when a synchronous variant existed beside it; the same class.
+ThreadedMarkdownPostPipeline = MarkdownPostPipeline

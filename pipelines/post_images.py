@@ -65,7 +65,7 @@ class PostImagesPipeline(FilesPipeline):
         store = settings.get("MARKDOWN_IMAGES_STORE")
         if not store:
             raise NotConfigured("MARKDOWN_LOCAL_IMAGES needs MARKDOWN_IMAGES_STORE")
-        prefix = settings.get("MARKDOWN_IMAGES_URL", "/images/sina/")
+        prefix = settings.get("MARKDOWN_IMAGES_URL")
         return cls(str(store), crawler=crawler, url_prefix=prefix.rstrip("/") + "/")
 
     def get_media_requests(self, item: Any, info: MediaPipeline.SpiderInfo) -> list[Request]:

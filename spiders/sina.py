@@ -11,7 +11,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from crawler.arguments import KNOWN, SpiderArguments, parse_arguments
 from crawler.downloader.offsite import host_of, is_allowed_host
 from crawler.extensions import health
-from crawler.extensions.offload import on_response_in_worker
+from crawler.extensions.offload import offload_of
 from crawler.site.channels import CHANNELS
 from crawler.site.extraction import NotAnArticle, parse_article
 from crawler.site.feeds import FeedError, parse_feed
@@ -55,7 +55,7 @@ class SinaSpider(scrapy.Spider):
         self.args: SpiderArguments = parse_arguments(spider_args)
         self.article_state: ArticleState | None = None
         self.roll_api_url = ""
-        self.roll_page_size = 50
+        self.roll_page_size = 0  # SINA_ROLL_PAGE_SIZE, set in from_crawler
         self._seen: set[str] = set()
 
     @classmethod
@@ -67,7 +67,7 @@ class SinaSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.roll_api_url = crawler.settings.get("SINA_ROLL_API_URL")
-        spider.roll_page_size = crawler.settings.getint("SINA_ROLL_PAGE_SIZE", 50)
+        spider.roll_page_size = crawler.settings.getint("SINA_ROLL_PAGE_SIZE")
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -276,8 +276,9 @@ class SinaSpider(scrapy.Spider):
             self.article_failed(response.url, "not a text page", key=key)
             return
         try:
-            # In the worker (crawler.extensions.offload): the reactor keeps downloading meanwhile.
-            item = await on_response_in_worker(parse_article, response)
+            # In the crawl's worker (crawler.extensions.offload): the reactor keeps downloading.
+            offload = offload_of(self.crawler)
+            item = await offload.on_response_in_worker(parse_article, response)
         except NotAnArticle as exc:
             if exc.reason in RETRYABLE_REASONS:
                 self.article_failed(exc.url, exc.reason, key=key)

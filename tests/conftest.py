@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import os
 import re
@@ -17,15 +18,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from scrapy.utils.misc import build_from_crawler
-from scrapy.utils.test import get_crawler
+from scrapy.utils.test import get_crawler, get_reactor_settings
 
+from crawler import settings as project_settings_module
+from crawler.extensions.offload import OffloadExtension
 from crawler.items import ArticleItem
 from tests.standin import StandIn
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import redis
+    from scrapy.crawler import Crawler
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -192,6 +196,43 @@ def make_item(**changes) -> ArticleItem:
     return ArticleItem(**fields)
 
 
+def project_settings(**overrides: object) -> dict[str, object]:
+    """crawler/settings.py as a dict, plus overrides; extraction in a thread, not a process."""
+    project = {
+        name: getattr(project_settings_module, name)
+        for name in dir(project_settings_module)
+        if name.isupper()
+    }
+    return {**project, **get_reactor_settings(), "SINA_WORKER_PROCESSES": 0, **overrides}
+
+
 def build(cls, **settings):
-    crawler = get_crawler(settings_dict=settings)
+    """Build a component the way the crawl does: the project's settings plus overrides."""
+    crawler = get_crawler(settings_dict=project_settings(**settings))
     return build_from_crawler(cls, crawler), crawler.stats
+
+
+def process(pipe, item):
+    """Run a pipeline's async process_item to completion, as the engine awaits it."""
+    return asyncio.run(pipe.process_item(item))
+
+
+@pytest.fixture
+def project_crawler() -> Iterator[Callable[..., Crawler]]:
+    """Build crawlers from crawler/settings.py plus overrides, extraction in a worker thread.
+
+    `project_crawler(spidercls=None, **settings)`: a crawler with its extensions (the
+    OffloadExtension among them) but no engine; each one's executors stop after the test.
+    """
+    built: list[Crawler] = []
+
+    def build_crawler(spidercls: type | None = None, **settings: object) -> Crawler:
+        crawler = get_crawler(spidercls, project_settings(**settings))
+        built.append(crawler)
+        return crawler
+
+    yield build_crawler
+    for crawler in built:
+        extension = crawler.get_extension(OffloadExtension)
+        if extension is not None:
+            extension.engine_stopped()

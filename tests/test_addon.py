@@ -77,7 +77,13 @@ def test_redis_url_switches_scheduler_dupefilter_state_and_idle_exit():
 
 
 def test_command_line_settings_beat_the_addon():
-    settings = Settings({"REDIS_URL": "redis://r:6379/0", "CRAWL_STATE_CLASS": "x.Sqlite"})
+    settings = Settings(
+        {
+            "REDIS_URL": "redis://r:6379/0",
+            "SINA_REDIS_KEY_PREFIX": "sina",
+            "CRAWL_STATE_CLASS": "x.Sqlite",
+        }
+    )
     settings.set("SCHEDULER_PERSIST", False, priority="cmdline")
     DistributedAddon().update_settings(settings)
     assert settings.getbool("SCHEDULER_PERSIST") is False

@@ -4,7 +4,7 @@ import pytest
 from scrapy.exceptions import DropItem, NotConfigured
 
 from pipelines.clean_body import BodyCleaningPipeline
-from tests.conftest import build, make_item
+from tests.conftest import build, make_item, process
 
 RAW_BODY = (
     '<div class="article" id="artibody"><!-- 秒拍begin --><p>　　正文第一段。</p>'
@@ -15,7 +15,7 @@ RAW_BODY = (
 
 def test_cleaning_pipeline_cleans_body_and_counts():
     pipe, stats = build(BodyCleaningPipeline)
-    item = pipe.process_item(make_item(body=RAW_BODY))
+    item = process(pipe, make_item(body=RAW_BODY))
     assert item.body == "<div><p>　　正文第一段。</p><p>责任编辑：王蒙 </p></div>"
     assert stats.get_value("cleaning/cleaned") == 1
 
@@ -23,7 +23,7 @@ def test_cleaning_pipeline_cleans_body_and_counts():
 def test_cleaning_pipeline_drops_empty_body_naming_url():
     pipe, stats = build(BodyCleaningPipeline)
     with pytest.raises(DropItem, match=r"doc-imizmscv4373413\.shtml"):
-        pipe.process_item(make_item(body="<div><script>x</script></div>"))
+        process(pipe, make_item(body="<div><script>x</script></div>"))
     assert stats.get_value("cleaning/dropped_empty") == 1
 
 

@@ -8,6 +8,7 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
+from crawler import settings as project
 from crawler.storage.crawl_state import (
     SQLiteState,
     StateUnusable,
@@ -78,7 +79,12 @@ def test_a_mark_is_visible_to_another_connection_at_once(tmp_path):
 
 
 def test_open_state_uses_the_settings(tmp_path):
-    crawler = get_crawler(settings_dict={"CRAWL_STATE_DIR": str(tmp_path / "st")})
+    crawler = get_crawler(
+        settings_dict={
+            "CRAWL_STATE_DIR": str(tmp_path / "st"),
+            "CRAWL_STATE_CLASS": project.CRAWL_STATE_CLASS,
+        }
+    )
     state = open_state(crawler.settings)
     assert isinstance(state, SQLiteState)
     assert state.path == tmp_path / "st" / "articles.sqlite3"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from parsel import Selector
 from scrapy.http import HtmlResponse
+from scrapy.utils.project import get_project_settings
 from w3lib.encoding import resolve_encoding
 
 from crawler.items import ArticleItem
@@ -468,7 +470,8 @@ def test_any_headline_is_saved_safely_or_refused_by_name(tmp_path_factory, title
     item = parse_article(response)
     assert item.title
     assert all(ch.isprintable() or ch == " " for ch in item.title if ord(ch) < 0xA0)
-    _, matter, _ = render_post(item).split("---\n", 2)
+    options = PostOptions.from_settings(get_project_settings())
+    _, matter, _ = render_post(item, options).split("---\n", 2)
     front = yaml.safe_load(matter)
     assert front["title"] == item.title
     assert set(front) == {
@@ -482,7 +485,7 @@ def test_any_headline_is_saved_safely_or_refused_by_name(tmp_path_factory, title
         "updated",
     }
     root = tmp_path_factory.getbasetemp() / "posts"
-    for options in (PostOptions(), PostOptions(title_slug=True)):
-        name = post_filename(item, options)
+    for slug in (False, True):
+        name = post_filename(item, replace(options, title_slug=slug))
         assert (root / name).resolve().parent == root.resolve()
         assert len(name.encode()) <= 200

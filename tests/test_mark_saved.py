@@ -5,13 +5,19 @@ from __future__ import annotations
 import pytest
 from scrapy.utils.test import get_crawler
 
+from crawler import settings as project
 from crawler.items import ArticleItem
 from crawler.storage.crawl_state import SQLiteState
 from pipelines.mark_saved import MarkSavedPipeline
 
 
 def test_pipeline_marks_items_it_receives(tmp_path):
-    crawler = get_crawler(settings_dict={"CRAWL_STATE_DIR": str(tmp_path)})
+    crawler = get_crawler(
+        settings_dict={
+            "CRAWL_STATE_DIR": str(tmp_path),
+            "CRAWL_STATE_CLASS": project.CRAWL_STATE_CLASS,
+        }
+    )
     crawler.stats.open_spider()
     pipeline = MarkSavedPipeline.from_crawler(crawler)
     item = ArticleItem(url="http://finance.sina.com.cn/a/doc-ihqfskcn2160999.shtml", title="T")

@@ -8,13 +8,13 @@ import yaml
 from scrapy.exceptions import DropItem, NotConfigured
 
 from pipelines.markdown_posts import MarkdownPostPipeline
-from tests.conftest import build, make_item
+from tests.conftest import build, make_item, process
 
 
 def test_writes_post(tmp_path):
     pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path / "posts"))
     item = make_item()
-    assert pipe.process_item(item) is item
+    assert process(pipe, item) is item
     path = tmp_path / "posts" / "2022-08-01-imizmscv4373413.md"
     text = path.read_text(encoding="utf-8")
     assert text.startswith(
@@ -27,10 +27,10 @@ def test_writes_post(tmp_path):
 
 def test_unchanged_article_leaves_file_untouched(tmp_path):
     pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
-    pipe.process_item(make_item())
+    process(pipe, make_item())
     path = tmp_path / "2022-08-01-imizmscv4373413.md"
     os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    pipe.process_item(make_item())
+    process(pipe, make_item())
     assert path.stat().st_mtime_ns == 1_000_000_000
     assert stats.get_value("markdown/unchanged") == 1
     assert stats.get_value("markdown/written") == 1
@@ -38,8 +38,8 @@ def test_unchanged_article_leaves_file_untouched(tmp_path):
 
 def test_changed_article_rewritten_in_place(tmp_path):
     pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
-    pipe.process_item(make_item())
-    pipe.process_item(make_item(body="<div><p>　　更正后的正文。</p></div>"))
+    process(pipe, make_item())
+    process(pipe, make_item(body="<div><p>　　更正后的正文。</p></div>"))
     (post,) = tmp_path.iterdir()
     assert post.read_text(encoding="utf-8").endswith("\n<div><p>　　更正后的正文。</p></div>\n")
     assert stats.get_value("markdown/written") == 2
@@ -49,8 +49,8 @@ def test_changed_title_with_slug_replaces_old_name(tmp_path):
     pipe, stats = build(
         MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path), MARKDOWN_TITLE_SLUG=True
     )
-    pipe.process_item(make_item(title="旧标题"))
-    pipe.process_item(make_item(title="新标题"))
+    process(pipe, make_item(title="旧标题"))
+    process(pipe, make_item(title="新标题"))
     assert [p.name for p in tmp_path.iterdir()] == ["2022-08-01-imizmscv4373413~新标题.md"]
     assert stats.get_value("markdown/renamed") == 1
 
@@ -59,8 +59,8 @@ def test_other_articles_are_not_touched(tmp_path):
     pipe, _ = build(
         MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path), MARKDOWN_TITLE_SLUG=True
     )
-    pipe.process_item(make_item(doc_id="imizmscv4373413"))
-    pipe.process_item(make_item(doc_id="imizmscv437341"))  # a prefix of the first id
+    process(pipe, make_item(doc_id="imizmscv4373413"))
+    process(pipe, make_item(doc_id="imizmscv437341"))  # a prefix of the first id
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "2022-08-01-imizmscv4373413~标题-一.md",
         "2022-08-01-imizmscv437341~标题-一.md",
@@ -76,7 +76,7 @@ def test_settings_reach_the_post(tmp_path):
         MARKDOWN_CATEGORY_ROOT="财经",
         MARKDOWN_EXTRA_KEYS="source_url,tags",
     )
-    pipe.process_item(make_item(keywords=["A股"]))
+    process(pipe, make_item(keywords=["A股"]))
     matter = (
         (tmp_path / "2022-08-01-imizmscv4373413.md").read_text(encoding="utf-8").split("---\n")[1]
     )
@@ -109,7 +109,7 @@ def test_unwritable_dir_drops_item_naming_path_and_url(tmp_path):
     try:
         pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(posts))
         with pytest.raises(DropItem) as info:
-            pipe.process_item(make_item())
+            process(pipe, make_item())
     finally:
         posts.chmod(0o700)
     message = str(info.value)
@@ -124,7 +124,7 @@ def test_posts_dir_that_is_a_file_drops_item(tmp_path):
     blocker.write_text("not a directory")
     pipe, _ = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(blocker))
     with pytest.raises(DropItem, match="cannot write post"):
-        pipe.process_item(make_item())
+        process(pipe, make_item())
 
 
 def test_full_disk_drops_item_naming_path_and_url(tmp_path, monkeypatch):
@@ -138,7 +138,7 @@ def test_full_disk_drops_item_naming_path_and_url(tmp_path, monkeypatch):
     monkeypatch.setattr(pipelines.markdown_posts, "write_atomically", full)
     pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
     with pytest.raises(DropItem) as info:
-        pipe.process_item(make_item())
+        process(pipe, make_item())
     assert str(info.value) == (
         f"cannot write post {tmp_path / '2022-08-01-imizmscv4373413.md'} for "
         "https://finance.sina.com.cn/roll/2022-08-01/doc-imizmscv4373413.shtml: "

@@ -1,4 +1,4 @@
-"""The worker process: results and the URL-naming errors come back intact across processes."""
+"""The crawl's executors: results and URL-naming errors cross the process intact; one per crawl."""
 
 import asyncio
 import signal
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from scrapy.http import HtmlResponse
 
-from crawler.extensions import offload
+from crawler.extensions.offload import Offload, OffloadExtension, offload_of
 from crawler.site.extraction import NotAnArticle, parse_article
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sina"
@@ -19,17 +19,12 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def worker_process():
-    offload.use_processes(1)
-    yield
+    offload = Offload(processes=1)
+    yield offload
     offload.shutdown()
 
 
-async def _extract(response):
-    return await offload.on_response_in_worker(parse_article, response)
-
-
-@pytest.mark.usefixtures("worker_process")
-def test_article_extracted_in_a_worker_process_matches_in_process():
+def test_article_extracted_in_a_worker_process_matches_in_process(worker_process):
     page = (FIXTURES / "old-gb2312-ent-13562762964" / "page.html").read_bytes()
     # Served with no charset in the header: the worker must find GB18030 from the meta tag too.
     response = HtmlResponse(
@@ -37,19 +32,18 @@ def test_article_extracted_in_a_worker_process_matches_in_process():
         body=page,
         headers={"Content-Type": "text/html"},
     )
-    remote = asyncio.run(_extract(response))
+    remote = asyncio.run(worker_process.on_response_in_worker(parse_article, response))
     assert remote == parse_article(response)
     assert remote.title == "阿里郎全新力作《兰花指》单曲成红歌(图)"
 
 
-@pytest.mark.usefixtures("worker_process")
-def test_not_an_article_crosses_the_process_boundary_with_url_and_reason():
+def test_not_an_article_crosses_the_process_boundary_with_url_and_reason(worker_process):
     response = HtmlResponse(
         url="https://finance.sina.com.cn/roll/2024-05-10/doc-iempty0000001.shtml",
         body=b"<html><head><title>x</title></head><body></body></html>",
     )
     with pytest.raises(NotAnArticle) as caught:
-        asyncio.run(_extract(response))
+        asyncio.run(worker_process.on_response_in_worker(parse_article, response))
     assert caught.value.url == response.url
     assert caught.value.reason == "no body"
 
@@ -59,10 +53,10 @@ def test_worker_process_leaves_when_the_crawl_is_killed(tmp_path):
     script = tmp_path / "crawl.py"
     script.write_text(
         "import os, signal, sys\n"
-        "from crawler.extensions import offload\n"
-        "offload.use_processes(1)\n"
-        "offload._executor.submit(int).result()\n"
-        "print(*offload._executor._processes, flush=True)\n"
+        "from crawler.extensions.offload import Offload\n"
+        "offload = Offload(processes=1)\n"
+        "offload._worker.submit(int).result()\n"
+        "print(*offload._worker._processes, flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n",
         encoding="utf-8",
     )
@@ -80,6 +74,32 @@ def test_worker_process_leaves_when_the_crawl_is_killed(tmp_path):
     while time.monotonic() < deadline and _alive(worker):
         time.sleep(0.1)
     assert not _alive(worker)
+
+
+def test_each_crawler_has_its_own_executors(project_crawler):
+    first, second = project_crawler(), project_crawler()
+    assert offload_of(first) is not offload_of(second)
+    first.get_extension(OffloadExtension).engine_stopped()
+    # The first crawl's executors are gone; the second crawl's still work.
+    with pytest.raises(RuntimeError, match="shutdown"):
+        asyncio.run(offload_of(first).in_thread(len, "abc"))
+    assert asyncio.run(offload_of(second).in_thread(len, "abc")) == 3
+
+
+def test_worker_processes_exit_when_the_engine_stops(project_crawler):
+    crawler = project_crawler(SINA_WORKER_PROCESSES=2)
+    offload = offload_of(crawler)
+    assert asyncio.run(offload.in_worker(sum, [1, 2, 3])) == 6
+    workers = list(offload._worker._processes.values())
+    assert len(workers) == 2
+    crawler.get_extension(OffloadExtension).engine_stopped()
+    assert not any(worker.is_alive() for worker in workers)
+
+
+def test_a_crawler_without_the_extension_is_told_so(project_crawler):
+    crawler = project_crawler(EXTENSIONS={"crawler.extensions.offload.OffloadExtension": None})
+    with pytest.raises(RuntimeError, match="OffloadExtension must be enabled"):
+        offload_of(crawler)
 
 
 def _alive(pid: int) -> bool:

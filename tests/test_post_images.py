@@ -59,7 +59,14 @@ class OneArticleSpider(scrapy.Spider):
             body=f'<div><p>　　图</p><img src="{base}/a.png"><img src="/b.jpg"><img src="{base}/missing.gif"></div>',
         )
 
+post_settings = {  # the defaults of what the pipelines read, from crawler/settings.py
+    name: getattr(project_settings, name)
+    for name in dir(project_settings)
+    if name.startswith(("MARKDOWN_", "CLEANING_"))
+}
 process = CrawlerProcess({
+    **post_settings,
+    "EXTENSIONS": {"crawler.extensions.offload.OffloadExtension": 0}, "SINA_WORKER_PROCESSES": 0,
     "ITEM_PIPELINES": {
         "pipelines.clean_body.BodyCleaningPipeline": 300,
         "pipelines.post_images.PostImagesPipeline": 400,

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -6,6 +7,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scrapy.utils.project import get_project_settings
 
 from crawler.items import ArticleItem
 from crawler.site.cleaning import clean_body
@@ -14,6 +16,11 @@ from crawler.site.posts import PostOptions, post_filename, render_post
 SEED = Path(__file__).parent / "fixtures" / "seed" / "example-post.md"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_IMAGE = "https://n.sinaimg.cn/finance/cece9e13/20200514/343233024.png"
+OPTIONS = PostOptions.from_settings(get_project_settings())  # the defaults in crawler/settings.py
+
+
+def options(**changes) -> PostOptions:
+    return replace(OPTIONS, **changes)
 
 
 def split_post(text: str) -> tuple[str, str]:
@@ -40,7 +47,7 @@ def example_item(**changes) -> ArticleItem:
 
 def test_golden_front_matter_matches_example():
     expected_matter, _ = split_post(SEED.read_text(encoding="utf-8"))
-    matter, _body = split_post(render_post(example_item()))
+    matter, _body = split_post(render_post(example_item(), OPTIONS))
     expected = yaml.safe_load(expected_matter)
     # The example's keys, values and order, then `updated` (the publish date, for themes that
     # show an update time).
@@ -61,7 +68,7 @@ def test_golden_front_matter_matches_example():
 
 
 def test_golden_body_is_example_minus_junk():
-    _, body = split_post(render_post(example_item()))
+    _, body = split_post(render_post(example_item(), OPTIONS))
     assert body.startswith("\n<div>\n<p>　　原标题：上海银保监局局长王俊寿：进一步强化风险防范化解")
     assert body.endswith("等18条意见。</p>\n<p>责任编辑：王蒙 </p>\n</div>\n")
     for junk in ("<!--", "<style", "appendQr", "海量资讯", "quote_sh601229", "&#123;border"):
@@ -75,8 +82,8 @@ def test_golden_body_is_example_minus_junk():
 
 def test_full_front_matter_exact_text():
     item = example_item(title="It's: a #test ---", channel="国内", keywords=["A股"])
-    options = PostOptions(extra_keys=("tags", "source_url", "editor"))
-    matter, _ = split_post(render_post(item, options))
+    extras = options(extra_keys=("tags", "source_url", "editor"))
+    matter, _ = split_post(render_post(item, extras))
     assert matter == (
         "title: 'It''s: a #test ---'\n"
         "categories:\n"
@@ -105,27 +112,29 @@ def test_full_front_matter_exact_text():
     ],
 )
 def test_date_formats(date_format, line):
-    matter, _ = split_post(render_post(example_item(), PostOptions(date_format=date_format)))
+    matter, _ = split_post(render_post(example_item(), options(date_format=date_format)))
     assert line in matter.splitlines()
     assert line.replace("date:", "updated:", 1) in matter.splitlines()  # written out, no alias
 
 
 def test_first_body_image_becomes_headimg():
     body = '<div><p>x</p><img src="https://n.sinaimg.cn/a.jpg" referrerpolicy="no-referrer"></div>'
-    data = yaml.safe_load(split_post(render_post(example_item(body=body)))[0])
+    data = yaml.safe_load(split_post(render_post(example_item(body=body), OPTIONS))[0])
     assert data["headimg"] == data["thumbnail"] == "https://n.sinaimg.cn/a.jpg"
 
 
 def test_no_channel_gives_two_levels_and_comments_setting():
     data = yaml.safe_load(
-        split_post(render_post(example_item(channel=None), PostOptions(comments=True)))[0]
+        split_post(render_post(example_item(channel=None), options(comments=True)))[0]
     )
     assert data["categories"] == ["金融", "新浪财经"]
     assert data["comments"] is True
 
 
 def test_nunjucks_braces_escaped_in_body():
-    _, body = split_post(render_post(example_item(body="<div><p>{{ x }} {% y %}</p></div>")))
+    _, body = split_post(
+        render_post(example_item(body="<div><p>{{ x }} {% y %}</p></div>"), OPTIONS)
+    )
     assert body == "\n<div><p>&#123;&#123; x &#125;&#125; &#123;% y %&#125;</p></div>\n"
 
 
@@ -134,15 +143,15 @@ def test_markdown_body_keeps_indents_and_never_indents_code():
         body='<div><p>　　第一段<a href="https://a/">链接</a></p>\n<p>\xa0\xa0\xa0\xa0第二段</p>'
         "<h2>小标题</h2></div>"
     )
-    _, body = split_post(render_post(item, PostOptions(body_format="markdown")))
+    _, body = split_post(render_post(item, options(body_format="markdown")))
     assert body == "\n　　第一段[链接](https://a/)\n\n\xa0\xa0\xa0\xa0第二段\n\n## 小标题\n"
 
 
 def test_bad_options_fail_fast():
     with pytest.raises(ValueError, match="MARKDOWN_DATE_FORMAT"):
-        PostOptions(date_format="unix")
+        options(date_format="unix")
     with pytest.raises(ValueError, match="MARKDOWN_BODY_FORMAT"):
-        PostOptions(body_format="rst")
+        options(body_format="rst")
 
 
 # --- file names ---------------------------------------------------------------------------
@@ -177,7 +186,7 @@ def test_post_filename(changes, slug, expected):
     item = example_item(**changes)
     if changes.get("doc_id", "x") in (None, "a/b", "../../etc/passwd"):
         expected = expected.replace("_de6ab8b8d0a2f0c1e8c4", _url_key(item.url))
-    assert post_filename(item, PostOptions(title_slug=slug)) == expected
+    assert post_filename(item, options(title_slug=slug)) == expected
 
 
 def _url_key(url: str) -> str:
@@ -187,7 +196,7 @@ def _url_key(url: str) -> str:
 
 
 def test_long_title_filename_is_cut_to_200_bytes_on_a_character_boundary():
-    name = post_filename(example_item(title="长" * 300), PostOptions(title_slug=True))
+    name = post_filename(example_item(title="长" * 300), options(title_slug=True))
     assert len(name.encode()) <= 200
     assert name == "2022-08-01-imizmscv4373413~" + "长" * 56 + ".md"
 
@@ -200,7 +209,7 @@ titles = st.text(st.characters(exclude_categories=("Cs",)), max_size=400)
 @settings(max_examples=300, deadline=None)
 @given(title=titles)
 def test_any_title_round_trips_through_front_matter(title):
-    matter, _ = split_post(render_post(example_item(title=title)))
+    matter, _ = split_post(render_post(example_item(title=title), OPTIONS))
     assert yaml.safe_load(matter)["title"] == title
 
 
@@ -208,7 +217,7 @@ def test_any_title_round_trips_through_front_matter(title):
 @given(title=titles, doc_id=st.none() | st.text(max_size=80), url=st.text(min_size=1, max_size=80))
 def test_any_title_gives_a_safe_file_name(tmp_path_factory, title, doc_id, url):
     item = example_item(title=title, doc_id=doc_id, url=url)
-    name = post_filename(item, PostOptions(title_slug=True))
+    name = post_filename(item, options(title_slug=True))
     assert len(name.encode("utf-8")) <= 200
     assert name.endswith(".md")
     assert not any(c in name for c in '/\\:*?"<>|')
@@ -230,11 +239,11 @@ def test_different_articles_never_share_a_file_name(a, b, title_a, title_b):
     item_a = example_item(doc_id=a[0], url=a[1], title=title_a)
     item_b = example_item(doc_id=b[0], url=b[1], title=title_b)
     # Two items are the same article when they carry the same usable doc id, else the same URL.
-    same = post_filename(item_a) == post_filename(item_b)
-    options = PostOptions(title_slug=True)
+    same = post_filename(item_a, OPTIONS) == post_filename(item_b, OPTIONS)
+    slugged = options(title_slug=True)
     if (a[0] or "") != (b[0] or "") and a[1] != b[1]:
         assert not same
-        assert post_filename(item_a, options) != post_filename(item_b, options)
+        assert post_filename(item_a, slugged) != post_filename(item_b, slugged)
 
 
 @pytest.mark.parametrize(
@@ -249,6 +258,6 @@ def test_different_articles_never_share_a_file_name(a, b, title_a, title_b):
     ],
 )
 def test_title_quoting(title, line):
-    matter, _ = split_post(render_post(example_item(title=title)))
+    matter, _ = split_post(render_post(example_item(title=title), OPTIONS))
     assert matter.splitlines()[0] == line
     assert yaml.safe_load(matter)["title"] == title

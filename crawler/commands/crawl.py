@@ -11,6 +11,7 @@ from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import arglist_to_dict
 
 from crawler.arguments import ArgumentError
+from crawler.settings_check import SettingError, check_settings
 from crawler.storage.crawl_state import StateUnusable, check_state
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def storage_problem(settings: BaseSettings) -> str:
 
 
 class Command(ScrapyCrawlCommand):
-    """Like Scrapy's `crawl`; bad `-a` arguments exit 2 with one line, failed crawls exit 1."""
+    """Like Scrapy's `crawl`; bad `-s`/`-a` values exit 2 with one line, failed crawls exit 1."""
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -99,6 +100,11 @@ class Command(ScrapyCrawlCommand):
         assert self.settings is not None
         # Checked here, before the crawler process exists: no log banner, no traceback, and no
         # component (lock, state, feed files) is touched by a run that cannot start.
+        try:
+            check_settings(self.settings)
+        except SettingError as exc:
+            print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
+            sys.exit(EXIT_USAGE)
         try:
             spidercls = get_spider_loader(self.settings).load(args[0])
         except KeyError:

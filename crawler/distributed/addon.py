@@ -48,7 +48,7 @@ class DistributedAddon:
         """Apply distributed-mode settings when REDIS_URL is set; leave everything alone otherwise."""
         if not settings.get("REDIS_URL"):
             return
-        keys = redis_keys(settings.get("SINA_REDIS_KEY_PREFIX") or "sina")
+        keys = redis_keys(settings["SINA_REDIS_KEY_PREFIX"])
         # "project" priority: this mode must replace the project's own choices (the SQLite
         # state class, for one), while `-s NAME=VALUE` on the command line still wins.
         for name, value in {

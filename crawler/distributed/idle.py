@@ -62,7 +62,7 @@ class RedisIdleCloser:
     def from_crawler(cls, crawler: Crawler) -> Self:
         if not crawler.settings.get("REDIS_URL"):
             raise NotConfigured("REDIS_URL is not set")
-        ext = cls(crawler, crawler.settings.getfloat("SINA_REDIS_IDLE_TIMEOUT", 30.0))
+        ext = cls(crawler, crawler.settings.getfloat("SINA_REDIS_IDLE_TIMEOUT"))
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
         return ext
 

@@ -36,7 +36,7 @@ class RedisArticleState:
         if not url:
             raise ValueError("RedisArticleState needs REDIS_URL")
         client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=30)
-        key = redis_keys(settings.get("SINA_REDIS_KEY_PREFIX") or "sina")["saved"]
+        key = redis_keys(settings["SINA_REDIS_KEY_PREFIX"])["saved"]
         return cls(client, key, redis_address(url))
 
     def is_saved(self, key: str) -> bool:

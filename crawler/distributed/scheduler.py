@@ -101,8 +101,8 @@ class RedisScheduler(Scheduler):
         instance.crawler = crawler
         settings = crawler.settings
         instance.worker_id = settings.get("SINA_REDIS_WORKER_ID") or default_worker_id()
-        instance.lease_seconds = max(2, settings.getint("SINA_REDIS_WORKER_TTL", 30))
-        keys = redis_keys(settings.get("SINA_REDIS_KEY_PREFIX") or "sina")
+        instance.lease_seconds = max(2, settings.getint("SINA_REDIS_WORKER_TTL"))
+        keys = redis_keys(settings["SINA_REDIS_KEY_PREFIX"])
         instance.inflight_prefix = keys["inflight"]
         instance.lease_prefix = keys["worker"]
         instance.outage = RedisOutage(

@@ -89,7 +89,7 @@ class SinaOffsiteMiddleware(OffsiteMiddleware):
         domains = crawler.settings.getlist("SINA_ALLOWED_DOMAINS")
         if not domains:
             raise NotConfigured("SINA_ALLOWED_DOMAINS is empty: every host is allowed")
-        o = cls(crawler.stats, domains, crawler.settings.get("SINA_ROLL_API_URL", ""))
+        o = cls(crawler.stats, domains, crawler.settings.get("SINA_ROLL_API_URL"))
         crawler.signals.connect(o.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(o.request_scheduled, signal=signals.request_scheduled)
         o.crawler = crawler

@@ -142,7 +142,7 @@ class Ledger:
 class CrawlHealth:
     """The ledger, roll pages and field coverage of one run, and the verdict rules."""
 
-    failure_ratio: float = 0.5
+    failure_ratio: float  # CRAWL_FAILURE_RATIO
     ledger: Ledger = field(default_factory=Ledger)
     coverage: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TRACKED_FIELDS, 0))
     items: int = 0
@@ -165,9 +165,9 @@ class CrawlHealth:
     def verdict(self) -> str:
         """Return '' when the run is healthy, else why it failed.
 
-        >>> h = CrawlHealth(); h.roll_errors["u"] = "HTTP 503"; h.verdict()
+        >>> h = CrawlHealth(0.5); h.roll_errors["u"] = "HTTP 503"; h.verdict()
         'roll API unreachable: no roll page could be read'
-        >>> h = CrawlHealth()
+        >>> h = CrawlHealth(0.5)
         >>> for key, kind in [("a", FAILED), ("b", FAILED), ("c", SAVED)]:
         ...     h.ledger.settle(key, key, Outcome(kind, "HTTP 404", PAGE if kind == FAILED else ""))
         >>> h.verdict()
@@ -191,7 +191,7 @@ class CrawlHealth:
     def summary_line(self) -> str:
         """Give the counts, which add up: listed = saved + unchanged + skipped + failed.
 
-        >>> h = CrawlHealth(); h.ledger.listed("k", "u"); h.ledger.settle("k", "u", Outcome(SAVED))
+        >>> h = CrawlHealth(0.5); h.ledger.listed("k", "u"); h.ledger.settle("k", "u", Outcome(SAVED))
         >>> h.summary_line()
         '1 listed = 1 saved + 0 unchanged + 0 skipped + 0 failed'
         """
@@ -215,7 +215,7 @@ class CrawlHealth:
     def coverage_line(self) -> str:
         """Summarise field coverage of the items that went through every pipeline.
 
-        >>> h = CrawlHealth(); h.add_item(type("I", (), {"title": "t", "author": ""})())
+        >>> h = CrawlHealth(0.5); h.add_item(type("I", (), {"title": "t", "author": ""})())
         >>> h.coverage_line()  # doctest: +ELLIPSIS
         'title 1/1, author 0/1, date 0/1, body 0/1, categories 0/1, channel 0/1, editor 0/1, ...'
         """

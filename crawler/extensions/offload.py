@@ -1,12 +1,14 @@
-"""One worker process for extraction, a side thread for the rest: CPU work off the reactor.
+"""Each crawl's executors: a worker for extraction, a side thread for the rest, off the reactor.
 
-By default in one worker *process* (`SINA_WORKER_PROCESSES`, set up by
-crawler.extensions.offload): the work is pure Python and lxml on picklable values, and a
-process has its own interpreter lock, so it runs on the second core while the reactor thread
-downloads. A thread could not do that: measured on 2 cores, extraction in a thread left the
-whole crawl bound by one lock (benchmarks/RESULTS.md). Without the extension (unit tests,
-`SINA_WORKER_PROCESSES=0`) the work runs in one worker thread. Cleaning, rendering and post
+By default extraction runs in one worker *process* (`SINA_WORKER_PROCESSES`): the work is pure
+Python and lxml on picklable values, and a process has its own interpreter lock, so it runs on
+the second core while the reactor thread downloads. A thread could not do that: measured on 2
+cores, extraction in a thread left the whole crawl bound by one lock (benchmarks/RESULTS.md).
+With `SINA_WORKER_PROCESSES=0` the work runs in one worker thread. Cleaning, rendering and post
 writes (short, or waiting on fsync) go to a side thread, not behind pages in the worker's queue.
+
+OffloadExtension creates one `Offload` per crawler and shuts it down when the engine stops; the
+spider and the pipelines take theirs with `offload_of(crawler)`.
 """
 
 from __future__ import annotations
@@ -19,48 +21,75 @@ import signal
 import threading
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from scrapy.http import Response
-
-
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
 from scrapy import signals
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
-_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sina-work")
-_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sina-side")
-_executor: Executor = _THREAD
 
+class Offload:
+    """The executors of one crawl: the extraction worker (processes or a thread), the side thread.
 
-def use_processes(count: int) -> None:
-    """Run `in_worker` calls in `count` worker processes from now on (0: the worker thread)."""
-    global _executor
-    shutdown()
-    if count > 0:
-        _executor = ProcessPoolExecutor(
-            count, mp_context=_start_method(), initializer=_worker_started
+    >>> offload = Offload(processes=0)
+    >>> asyncio.run(offload.in_worker(sum, [1, 2, 3])), asyncio.run(offload.in_thread(len, "abc"))
+    (6, 3)
+    >>> offload.shutdown()
+    """
+
+    def __init__(self, processes: int):
+        self.processes = processes
+        self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sina-side")
+        self._worker: Executor
+        if processes > 0:
+            self._worker = ProcessPoolExecutor(
+                processes, mp_context=_start_method(), initializer=_worker_started
+            )
+            # Start the workers now, while the first requests download, not on the first page.
+            self._worker.submit(int)
+        else:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sina-work")
+
+    async def in_worker(self, func: Callable[_P, _T], *args: _P.args) -> _T:
+        """Run ``func(*args)`` in the worker (process or thread); its exception is raised here.
+
+        In a process, `func` and its arguments travel by pickle: module-level functions and
+        plain values only. Needs the asyncio reactor (the project's TWISTED_REACTOR).
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, func, *args)
+
+    async def in_thread(self, func: Callable[..., _T], *args: Any) -> _T:
+        """Run ``func(*args)`` in the side thread: short work (cleaning, rendering), file writes.
+
+        Kept out of the worker process's queue, where it would wait behind pages to extract.
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._side, functools.partial(func, *args))
+
+    async def on_response_in_worker(self, func: Callable[[Response], _T], response: Response) -> _T:
+        """Run ``func(response)`` in the worker, sending the response as its picklable parts."""
+        parts = (
+            type(response),
+            response.url,
+            response.status,
+            dict(response.headers),
+            response.body,
         )
-        # Start the workers now, while the first requests download, not on the first page.
-        _executor.submit(int)
+        return await self.in_worker(_call_on_response, func, parts)
 
-
-def shutdown() -> None:
-    """Stop the worker processes, if any, and go back to the worker thread."""
-    global _executor
-    if _executor is not _THREAD:
-        _executor.shutdown(wait=True, cancel_futures=True)
-        _executor = _THREAD
+    def shutdown(self) -> None:
+        """Stop the worker (its processes exit) and the side thread; queued work is cancelled."""
+        self._worker.shutdown(wait=True, cancel_futures=True)
+        self._side.shutdown(wait=True, cancel_futures=True)
 
 
 def _start_method() -> multiprocessing.context.BaseContext:
@@ -92,37 +121,6 @@ def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
     os._exit(1)
 
 
-async def in_worker(func: Callable[_P, _T], *args: _P.args) -> _T:
-    """Run ``func(*args)`` in the worker (process or thread); its exception is raised here.
-
-    In a process, `func` and its arguments travel by pickle: module-level functions and plain
-    values only. Needs the asyncio reactor (the project's TWISTED_REACTOR).
-
-    >>> asyncio.run(in_worker(sum, [1, 2, 3]))
-    6
-    """
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor, func, *args)
-
-
-async def in_thread(func: Callable[..., _T], *args: Any) -> _T:
-    """Run ``func(*args)`` in the side thread: short work (cleaning, rendering) and file writes.
-
-    Kept out of the worker process's queue, where it would wait behind pages to extract.
-
-    >>> asyncio.run(in_thread(len, "abc"))
-    3
-    """
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_SIDE, functools.partial(func, *args))
-
-
-async def on_response_in_worker(func: Callable[[Response], _T], response: Response) -> _T:
-    """Run ``func(response)`` in the worker, sending the response as its picklable parts."""
-    parts = (type(response), response.url, response.status, dict(response.headers), response.body)
-    return await in_worker(_call_on_response, func, parts)
-
-
 def _call_on_response(func: Callable[[Response], _T], parts: tuple) -> _T:
     """Rebuild the response from its parts (its encoding is found again the same way)."""
     response_class, url, status, headers, body = parts
@@ -130,19 +128,31 @@ def _call_on_response(func: Callable[[Response], _T], parts: tuple) -> _T:
 
 
 class OffloadExtension:
-    """Run extraction in `SINA_WORKER_PROCESSES` processes (0: a thread in the crawl process)."""
+    """Own the crawl's Offload: `SINA_WORKER_PROCESSES` processes (0: a thread), side thread."""
 
     def __init__(self, processes: int):
-        self.processes = processes
+        # Started here, not when the spider opens: a new process takes ~0.4 s to import its
+        # modules, which then overlaps the rest of Scrapy's start-up.
+        self.offload = Offload(processes)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        extension = cls(max(0, crawler.settings.getint("SINA_WORKER_PROCESSES", 1)))
-        # Started here, not when the spider opens: a new process takes ~0.4 s to import its
-        # modules, which then overlaps the rest of Scrapy's start-up.
-        use_processes(extension.processes)
+        extension = cls(crawler.settings.getint("SINA_WORKER_PROCESSES"))
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
     def engine_stopped(self) -> None:
-        shutdown()
+        self.offload.shutdown()
+
+
+def offload_of(crawler: Crawler) -> Offload:
+    """Return the crawl's executors; RuntimeError if OffloadExtension is not in EXTENSIONS.
+
+    Call it once extensions exist: from a pipeline's from_crawler, or from a spider callback.
+    """
+    extension = crawler.get_extension(OffloadExtension)
+    if extension is None:
+        raise RuntimeError(
+            "crawler.extensions.offload.OffloadExtension must be enabled in EXTENSIONS"
+        )
+    return extension.offload

@@ -16,9 +16,10 @@ import yaml
 from crawler.site.cleaning import first_image
 
 if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
     from crawler.items import ArticleItem
 
-DEFAULT_IMAGE = "https://n.sinaimg.cn/finance/cece9e13/20200514/343233024.png"
 DATE_FORMATS = ("gmt", "iso", "local")
 BODY_FORMATS = ("html", "markdown")
 EXTRA_KEYS = ("tags", "source_url", "editor")
@@ -35,18 +36,34 @@ _INDENT_PLACEHOLDER = "\ue000"  # private-use: survives markdownify's whitespace
 
 @dataclass(frozen=True)
 class PostOptions:
-    """How posts look; built from the MARKDOWN_* settings (README lists them)."""
+    """How posts look: the MARKDOWN_* settings, whose defaults live in crawler/settings.py."""
 
-    category_root: str | None = "金融"
-    site_name: str = "新浪财经"
-    channel_separator: str = "－"
-    default_image: str = DEFAULT_IMAGE
-    comments: bool = False
-    date_format: str = "gmt"
-    timezone: str = "Asia/Shanghai"
-    body_format: str = "html"
-    extra_keys: tuple[str, ...] = ()
-    title_slug: bool = False
+    category_root: str | None
+    site_name: str
+    channel_separator: str
+    default_image: str
+    comments: bool
+    date_format: str
+    timezone: str
+    body_format: str
+    extra_keys: tuple[str, ...]
+    title_slug: bool
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> PostOptions:
+        """Build the options from the MARKDOWN_* settings; ValueError names a bad one."""
+        return cls(
+            category_root=settings.get("MARKDOWN_CATEGORY_ROOT") or None,
+            site_name=settings.get("MARKDOWN_SITE_NAME"),
+            channel_separator=settings.get("MARKDOWN_CHANNEL_SEPARATOR"),
+            default_image=settings.get("MARKDOWN_DEFAULT_IMAGE"),
+            comments=settings.getbool("MARKDOWN_COMMENTS"),
+            date_format=settings.get("MARKDOWN_DATE_FORMAT"),
+            timezone=settings.get("MARKDOWN_TIMEZONE"),
+            body_format=settings.get("MARKDOWN_BODY_FORMAT"),
+            extra_keys=tuple(settings.getlist("MARKDOWN_EXTRA_KEYS")),
+            title_slug=settings.getbool("MARKDOWN_TITLE_SLUG"),
+        )
 
     def __post_init__(self) -> None:
         if self.date_format not in DATE_FORMATS:
@@ -92,11 +109,14 @@ _PostDumper.add_representer(_Quoted, _represent_quoted)
 def format_date(value: datetime, options: PostOptions) -> str | datetime:
     """Render the publish time in the form the Hexo site needs (README: Output).
 
+    >>> from dataclasses import replace
     >>> from zoneinfo import ZoneInfo
+    >>> from scrapy.utils.project import get_project_settings
+    >>> options = PostOptions.from_settings(get_project_settings())
     >>> d = datetime(2022, 8, 1, 11, 23, 57, tzinfo=ZoneInfo("Asia/Shanghai"))
-    >>> format_date(d, PostOptions())
+    >>> format_date(d, options)
     'Mon, 01 Aug 2022 03:23:57 GMT'
-    >>> format_date(d, PostOptions(date_format="local"))
+    >>> format_date(d, replace(options, date_format="local"))
     datetime.datetime(2022, 8, 1, 11, 23, 57)
     """
     if options.date_format == "gmt":
@@ -110,9 +130,12 @@ def format_date(value: datetime, options: PostOptions) -> str | datetime:
 def post_categories(channel: str | None, options: PostOptions) -> list[str]:
     """Root, site, site+channel: the three-level hierarchy of the example post.
 
-    >>> post_categories("国内", PostOptions())
+    >>> from dataclasses import replace
+    >>> from scrapy.utils.project import get_project_settings
+    >>> options = PostOptions.from_settings(get_project_settings())
+    >>> post_categories("国内", options)
     ['金融', '新浪财经', '新浪财经－国内']
-    >>> post_categories(None, PostOptions(category_root=None))
+    >>> post_categories(None, replace(options, category_root=None))
     ['新浪财经']
     """
     levels = [options.category_root] if options.category_root else []
@@ -166,9 +189,8 @@ def html_to_markdown(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 
 
-def render_post(item: ArticleItem, options: PostOptions | None = None) -> str:
+def render_post(item: ArticleItem, options: PostOptions) -> str:
     """Render one Hexo post: `---` YAML front matter, then the cleaned body."""
-    options = options or PostOptions()
     body = item.body or ""
     matter = yaml.dump(
         front_matter(item, body, options),
@@ -217,9 +239,8 @@ def title_slug(title: str | None, max_bytes: int) -> str:
     return encoded.decode("utf-8", errors="ignore").rstrip("-")
 
 
-def post_stem(item: ArticleItem, options: PostOptions | None = None) -> str:
+def post_stem(item: ArticleItem, options: PostOptions) -> str:
     """`<YYYY-MM-DD>-<key>` in the site's time zone: the part of the name that never changes."""
-    options = options or PostOptions()
     day = (
         item.date.astimezone(ZoneInfo(options.timezone)).strftime("%Y-%m-%d")
         if item.date
@@ -228,13 +249,12 @@ def post_stem(item: ArticleItem, options: PostOptions | None = None) -> str:
     return f"{day}-{article_key(item)}"
 
 
-def post_filename(item: ArticleItem, options: PostOptions | None = None) -> str:
+def post_filename(item: ArticleItem, options: PostOptions) -> str:
     """File name of the item's post: stable, unique per article, safe everywhere, <= 200 bytes.
 
     With ``title_slug`` the slug follows a `~`, which neither the date nor the key contains,
     so the stem still names the article when the title changes.
     """
-    options = options or PostOptions()
     stem = post_stem(item, options)
     if options.title_slug:
         room = MAX_NAME_BYTES - len(stem.encode()) - len("~.md")

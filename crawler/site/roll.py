@@ -10,7 +10,6 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from crawler.site.dates import BEIJING
 from crawler.site.errors import PageError
 
-ROLL_PAGE_SIZE = 50
 # Sina answers roll API calls without this Referer with 403.
 ROLL_REFERER = "https://news.sina.com.cn/"
 
@@ -30,12 +29,10 @@ class RollEntry:
     intro: str = ""
 
 
-def roll_page_url(
-    api_url: str, *, pageid: int, lid: int, page: int, num: int = ROLL_PAGE_SIZE
-) -> str:
+def roll_page_url(api_url: str, *, pageid: int, lid: int, page: int, num: int) -> str:
     """Build the URL of one roll page; parameters already in `api_url` are kept unless overridden.
 
-    >>> roll_page_url("https://feed.mix.sina.com.cn/api/roll/get", pageid=384, lid=2519, page=2)
+    >>> roll_page_url("https://feed.mix.sina.com.cn/api/roll/get", pageid=384, lid=2519, page=2, num=50)
     'https://feed.mix.sina.com.cn/api/roll/get?pageid=384&lid=2519&num=50&page=2'
     >>> roll_page_url("http://127.0.0.1:8/api/roll/get?k=v", pageid=155, lid=1686, page=1, num=5)
     'http://127.0.0.1:8/api/roll/get?k=v&pageid=155&lid=1686&num=5&page=1'

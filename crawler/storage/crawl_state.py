@@ -196,5 +196,5 @@ def check_state(settings: BaseSettings) -> None:
 
 def open_state(settings: BaseSettings) -> ArticleState:
     """Build the store named by CRAWL_STATE_CLASS (a class with `from_settings(settings)`)."""
-    cls = load_object(settings.get("CRAWL_STATE_CLASS") or SQLiteState)
+    cls = load_object(settings["CRAWL_STATE_CLASS"])
     return cls.from_settings(settings)

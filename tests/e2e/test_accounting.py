@@ -216,7 +216,7 @@ def test_summary_progress_and_one_line_per_give_up(standin, tmp_path):
     standin.set_fault(GOOD[1], delay=1.5)
     standin.add_entries([GOOD[0], GOOD[1], broken, reset, VIDEO], start=T0)
     result = run_crawl(
-        standin, tmp_path, "-s", "LOGSTATS_INTERVAL=0.5", "-s", "RETRY_BACKOFF_START=0"
+        standin, tmp_path, "-s", "LOGSTATS_INTERVAL=0.5", "-s", "SINA_RETRY_BACKOFF_START=0"
     )
     assert result.returncode == 0, result.log  # 2 of 4 page-side failures: not "most"
     assert result.accounting() == {

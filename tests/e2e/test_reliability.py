@@ -220,7 +220,7 @@ def test_timeout_is_retried_then_logged_once_with_url(standin, tmp_path):
     assert "Traceback" not in result.log
     assert titles_by_key(result.items) == expected(URLS[:1])
     assert standin.article_hits()[page_key(slow)] == 2  # first try + 1 retry
-    assert result.stat("backoff/waits") == 1  # the retry waited RETRY_BACKOFF_START first
+    assert result.stat("backoff/waits") == 1  # the retry waited SINA_RETRY_BACKOFF_START first
     assert result.stat("retry/count") == 1
     dropped = [line for line in result.log.splitlines() if f"Dropped {slow}" in line]
     assert len(dropped) == 1
@@ -357,6 +357,29 @@ def test_unwritable_posts_folder_fails_clearly_and_keeps_state(standin, tmp_path
     )
     assert standin.article_hits() == {}
     assert not (tmp_path / "state").exists()  # the state did not advance
+
+    result = run_crawl(standin, tmp_path, name="fixed")
+    assert result.returncode == 0, result.log
+    assert titles_by_key(result.items) == expected(URLS[:2])  # nothing was lost
+    assert len(list((tmp_path / "posts").glob("*.md"))) == 2
+
+
+def test_post_writes_failing_mid_crawl_fail_each_article_on_our_side(standin, tmp_path):
+    # A posts folder under a regular file is refused before the crawl (tests/e2e/
+    # test_settings_check.py); here each post's own path is taken by a folder, so every write
+    # fails while the crawl runs.
+    bad = tmp_path / "bad-posts"
+    for name in ("2018-12-28-ihqfskcn2160999.md", "2024-05-10-inausehc2630922.md"):
+        (bad / name).mkdir(parents=True)
+    standin.add_entries(URLS[:2], start=T0)
+    result = run_crawl(standin, tmp_path, "-s", f"MARKDOWN_POSTS_DIR={bad}", name="unwritable")
+    assert "Traceback" not in result.log
+    assert result.returncode == 3  # every article failed, on our side (the disk)
+    for url in URLS[:2]:
+        assert f"for {url}: Is a directory" in result.log
+    assert "Crawl failed: 2 articles failed on our side" in result.log
+    assert result.accounting()["failed"] == 2
+    assert saved_keys(tmp_path / "state") == set()  # the state did not advance
 
     result = run_crawl(standin, tmp_path, name="fixed")
     assert result.returncode == 0, result.log
