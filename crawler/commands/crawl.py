@@ -17,26 +17,33 @@ if TYPE_CHECKING:
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+# The crawl ran and saved its posts, but some pages needed the generic fallback or lacked a
+# field their template always has: Sina changed its markup and the selectors need a look.
+EXIT_DRIFT = 3
 
 
-def exit_status(finish_reason: str | None, health_failure: str | None) -> int:
-    """Map how a crawl ended to the process exit status.
+def exit_status(finish_reason: str | None, health_failure: str | None, drift: int = 0) -> int:
+    """Map how a crawl ended to the process exit status; a failure outranks drift.
 
     >>> exit_status("finished", None), exit_status("locked", None)
     (0, 0)
     >>> exit_status("finished", "roll API unreachable"), exit_status("shutdown", None)
     (1, 1)
+    >>> exit_status("finished", None, drift=2), exit_status("shutdown", None, drift=2)
+    (3, 1)
     """
     if health_failure:
         return EXIT_FAILED
     # A closespider_* limit the user set is a normal end, except the error-count one.
     if finish_reason in {"finished", "locked"} or (finish_reason or "").startswith("closespider_"):
-        return EXIT_FAILED if finish_reason == "closespider_errorcount" else 0
+        if finish_reason == "closespider_errorcount":
+            return EXIT_FAILED
+        return EXIT_DRIFT if drift else 0
     return EXIT_FAILED
 
 
 class Command(ScrapyCrawlCommand):
-    """Like Scrapy's `crawl`; bad `-a` arguments exit 2 with one line, failed crawls exit 1."""
+    """Like Scrapy's `crawl`: bad `-a` arguments exit 2, failures 1, extraction drift 3."""
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
@@ -78,4 +85,8 @@ class Command(ScrapyCrawlCommand):
         stats = crawler.stats
         if stats is None:
             return EXIT_FAILED
-        return exit_status(stats.get_value("finish_reason"), stats.get_value("health/failed"))
+        return exit_status(
+            stats.get_value("finish_reason"),
+            stats.get_value("health/failed"),
+            stats.get_value("extraction/drift", 0),
+        )

@@ -22,6 +22,9 @@ MAX_LISTED = 20
 article_failed = object()
 roll_fetched = object()
 roll_failed = object()
+# Sent by the spider for an article saved through the generic fallback, or whose template
+# lacked a field it always has: Sina may have changed its markup.
+extraction_drift = object()
 
 TRACKED_FIELDS = ("title", "author", "date", "body", "categories", "channel")
 
@@ -90,6 +93,9 @@ class CrawlHealthExtension:
         sig.connect(ext.roll_fetched, signal=roll_fetched)
         sig.connect(ext.roll_failed, signal=roll_failed)
         sig.connect(ext.spider_closed, signal=signals.spider_closed)
+        ext.drift: dict[str, str] = {}  # url -> why
+        sig.connect(ext.extraction_drift, signal=extraction_drift)
+        sig.connect(ext.report_drift, signal=signals.spider_closed)
         return ext
 
     def item_scraped(self, item: Any) -> None:
@@ -126,3 +132,21 @@ class CrawlHealthExtension:
         if verdict:
             logger.error("Crawl failed: %s", verdict)
             stats.set_value("health/failed", verdict)
+
+    # --- extraction drift: its own hook, apart from the summary above -------------------------
+    def extraction_drift(self, url: str, reason: str) -> None:
+        self.drift[url] = reason
+
+    def report_drift(self, reason: str) -> None:
+        """Name the pages that showed drift; `extraction/drift` in the stats sets exit status 3."""
+        if not self.drift:
+            return
+        logger.error(
+            "Extraction drift: %d saved pages needed the generic fallback or lacked a field "
+            "their template always has (Sina may have changed its markup):",
+            len(self.drift),
+        )
+        for url, why in list(self.drift.items())[:MAX_LISTED]:
+            logger.error("  drift: %s (%s)", url, why)
+        if len(self.drift) > MAX_LISTED:
+            logger.error("  ... and %d more", len(self.drift) - MAX_LISTED)
