@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape as html_unescape
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -512,6 +513,9 @@ def _wrap(el: etree._Element) -> etree._Element:
 CELL_CONTAINERS = frozenset({"td", "th"})
 
 _IMG_TAG = re.compile(r"<img[\s/>]", re.IGNORECASE)
+_FIRST_IMG_SRC = re.compile(
+    r'^[^<]*(?:<(?!img[\s/>])[^<]*)*<img\s[^>]*?\ssrc="([^"]*)"', re.IGNORECASE
+)
 
 
 def first_image(html: str) -> str | None:
@@ -522,6 +526,11 @@ def first_image(html: str) -> str | None:
     """
     if not html or not _IMG_TAG.search(html):  # spares parsing a body without images
         return None
+    # clean_body's own output writes `src="..."` (lxml quotes and escapes every attribute):
+    # read it from the text; other markup is parsed.
+    quoted = _FIRST_IMG_SRC.search(html)
+    if quoted and quoted.group(1):
+        return html_unescape(quoted.group(1))
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     for img in root.iter("img"):
         src = img.get("src")

@@ -12,9 +12,11 @@ from parsel import Selector
 
 from crawler.site.dates import parse_sina_date, url_year
 from crawler.site.errors import PageError
-from crawler.site.loaders import ArticleLoader, clean_source, normalise_space
+from crawler.site.loaders import ArticleLoader, build_meta_index, clean_source, normalise_space
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from scrapy.http import TextResponse
 
     from crawler.items import ArticleItem
@@ -66,8 +68,7 @@ PUBLISHED_COMMENT = on_page(
 )
 # The editor line sits in the article body or next to it (its parent holds both).
 EDITOR_NEAR_BODY = in_body(
-    f"..//p[{has_class('article-editor')}]",
-    f"..//p[{has_class('show_author')}]",
+    f"..//p[{has_class('article-editor')} or {has_class('show_author')}]",
     "..//p[contains(., '责任编辑')]",
 )
 EDITOR_ON_PAGE = on_page(
@@ -155,12 +156,7 @@ ARTIBODY = Template(
     body=on_page("id('artibody')[self::div]", "div#artibody", "#artibody"),
     breadcrumb=(
         *near_title(f"../../div[{has_class('site-header')}]/div[{has_class('bread')}]//a"),
-        *on_page(
-            "div.bread a",  # 2014-2016
-            "id('lo_links')[self::p]//a",  # 2009 blkBreadcrumbNav
-            "div.blkBreadcrumbNav a",
-            ".bread a",
-        ),
+        *on_page("id('lo_links')[self::p]//a"),  # 2009 blkBreadcrumbNav
     ),
     always=("title", "date", "author", "body"),
 )
@@ -176,7 +172,6 @@ MOBILE = Template(
     meta_date=(
         *META_DATES,
         *near_title(f"..//figure[{has_class('weibo_info')}]/@data-time"),  # Unix seconds
-        *on_page("figure.weibo_info::attr(data-time)"),
     ),
     author=(
         *AUTHOR_METAS,
@@ -246,11 +241,53 @@ OG_IMAGE_SELECTORS = (
 
 # Images in the body that are not the article's: video posters, the follow-us QR block, and
 # the 画中画 (NEWSZW_HZH) ad slot that pre-2012 pages inline between paragraphs.
-BODY_IMAGES_XPATH = (
-    ".//img[not(ancestor::*[contains(@class, 'video') or contains(@id, 'video')"
-    " or contains(@class, 'appendQr') or contains(@class, 'qrcode')])]"
-    "[not(ancestor::table[preceding::comment()[1][contains(., 'HZH_BEGIN')]])]"
-)
+NOT_ARTICLE_IMAGE_CLASSES = ("video", "appendQr", "qrcode")
+NOT_ARTICLE_IMAGE_IDS = ("video",)
+
+
+def article_images(body: Selector) -> Iterator[etree._Element]:
+    """Yield the body's <img> elements that are the article's, in document order."""
+    root = body.root
+    if not isinstance(root, etree._Element):
+        return
+    for image in root.iter("img"):
+        if not _in_widget(image) and not _in_ad_region(image):
+            yield image
+
+
+def _in_widget(element: etree._Element) -> bool:
+    for ancestor in element.iterancestors():
+        classes = ancestor.get("class") or ""
+        ids = ancestor.get("id") or ""
+        if any(name in classes for name in NOT_ARTICLE_IMAGE_CLASSES) or any(
+            name in ids for name in NOT_ARTICLE_IMAGE_IDS
+        ):
+            return True
+    return False
+
+
+def _in_ad_region(element: etree._Element) -> bool:
+    """Tell an image in a table that the nearest comment before it opens as an ad region."""
+    for table in element.iterancestors("table"):
+        comment = _comment_before(table)
+        if comment is not None and "HZH_BEGIN" in (comment.text or ""):
+            return True
+    return False
+
+
+def _comment_before(element: etree._Element) -> etree._Element | None:
+    """Return the nearest comment before an element in document order, outside its ancestors."""
+    node = element
+    while node is not None:
+        for sibling in node.itersiblings(preceding=True):
+            if sibling.tag is etree.Comment:
+                return sibling
+            comments = list(sibling.iter(etree.Comment))
+            if comments:
+                return comments[-1]
+        node = node.getparent()
+    return None
+
 
 # Pages that are not articles, decided before anything is extracted.
 NOT_ARTICLE_URLS = (
@@ -259,10 +296,8 @@ NOT_ARTICLE_URLS = (
     (re.compile(r"^https?://(?:[\w-]+\.)*slide\.[\w.]*sina\.(?:com\.)?cn/"), "slide show"),
     (re.compile(r"^https?://[^/]+(?:/[^?#]*)?/(?:index[^/?#]*)?(?:[?#].*)?$"), "list page"),
 )
-NOT_ARTICLE_TYPES = (
-    ("meta[property='og:type'][content*='video']", "video page"),
-    ("meta[property='og:type'][content*='gallery']", "slide show"),
-)
+# og:type values (substrings) of pages that are not articles.
+NOT_ARTICLE_TYPES = (("video", "video page"), ("gallery", "slide show"))
 # Page markup that names what a page is; only consulted once it turned out to have no article
 # title or body, since article pages carry players and related-news lists too.
 NOT_ARTICLE_MARKERS = (
@@ -352,10 +387,13 @@ def url_channel(*paths: str) -> str | None:
     return None
 
 
-def fallback_channel(response: TextResponse, page: Selector, site: str) -> str:
+def fallback_channel(
+    response: TextResponse, metas: dict[tuple[str, str], list[str]], site: str
+) -> str:
     """Name the channel of a page without a breadcrumb: URL path section, else the site."""
-    urlpath = page.xpath("//meta[@name='sudameta'][starts-with(@content, 'urlpath:')]")
-    urlpath_text = urlpath.attrib.get("content", "")[len("urlpath:") :].split(";")[0]
+    sudameta = metas.get(("name", "sudameta"), [])
+    urlpath = next((value for value in sudameta if value.startswith("urlpath:")), "")
+    urlpath_text = urlpath[len("urlpath:") :].split(";")[0]
     found = url_channel(urlpath_text, urlsplit(response.url).path)
     if found:
         return found
@@ -379,8 +417,13 @@ def content_type_reason(content_type: bytes | None) -> str | None:
     return f"not an HTML page ({mime})"
 
 
-def not_article_reason(response: TextResponse, page: Selector) -> str | None:
-    """Say why this page is not an article, or return None when it may be one."""
+def not_article_reason(
+    response: TextResponse, page: Selector, metas: dict[tuple[str, str], list[str]]
+) -> str | None:
+    """Say why this page is not an article, or return None when it may be one.
+
+    ``metas`` is the page's meta index (loaders.build_meta_index).
+    """
     if response.status >= 400:
         return "error page"
     reason = content_type_reason(response.headers.get("Content-Type"))
@@ -389,8 +432,9 @@ def not_article_reason(response: TextResponse, page: Selector) -> str | None:
     for pattern, reason in NOT_ARTICLE_URLS:
         if pattern.match(response.url):
             return reason
-    for css, reason in NOT_ARTICLE_TYPES:
-        if page.css(css):
+    og_types = metas.get(("property", "og:type"), [])
+    for og_type, reason in NOT_ARTICLE_TYPES:
+        if any(og_type in value for value in og_types):
             return reason
     page_title = page.xpath("normalize-space(//title)").get() or ""
     if ERROR_TITLES.match(page_title.strip()):
@@ -408,11 +452,18 @@ def missing_part_reason(page: Selector, missing: str) -> str:
 
 def has_text(container: Selector) -> bool:
     """Tell whether the container holds visible text (scripts and styles do not count)."""
-    # [1] lets libxml2 stop at the first hit instead of collecting every text node.
-    first = container.xpath(
-        "(.//text()[normalize-space()][not(parent::script or parent::style)])[1]"
-    )
-    return bool(first)
+    # A walk that stops at the first text: libxml2 would collect every text node for `[1]`.
+    root = container.root
+    if not isinstance(root, etree._Element):
+        return bool(str(root).strip())
+    for element in root.iter():
+        if element.tag in ("script", "style"):
+            continue
+        if element.text and element.text.strip() and isinstance(element.tag, str):
+            return True
+        if element is not root and element.tail and element.tail.strip():
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -457,9 +508,11 @@ def parse_page(response: TextResponse) -> Selector:
     )
 
 
-def reject_non_article(response: TextResponse, page: Selector) -> None:
+def reject_non_article(
+    response: TextResponse, page: Selector, metas: dict[tuple[str, str], list[str]]
+) -> None:
     """Raise NotAnArticle for a page that is not an article (checked before extraction)."""
-    reason = not_article_reason(response, page)
+    reason = not_article_reason(response, page, metas)
     if reason:
         raise NotAnArticle(response.url, reason)
 
@@ -521,11 +574,13 @@ def extract_article(response: TextResponse) -> Extraction:
     fields (or the generic fallback's when no template matches), finish the item.
     """
     page = parse_page(response)
-    reject_non_article(response, page)
+    metas = build_meta_index(page.root)  # one pass, shared by every meta query
+    reject_non_article(response, page, metas)
     template, title = recognise(page)
     loader = ArticleLoader(
         selector=page, response=response, base_url=response.url, year=url_year(response.url)
     )
+    loader.meta_index = metas
     if template is None:
         found = load_generic(response, page, loader)
     else:
@@ -534,7 +589,7 @@ def extract_article(response: TextResponse) -> Extraction:
     if "author" not in found:
         loader.add_value("author", site)
     categories = loader.get_collected_values("categories")
-    channel = categories[-1] if categories else fallback_channel(response, page, site)
+    channel = categories[-1] if categories else fallback_channel(response, metas, site)
     loader.add_value("channel", channel)
     loader.add_value("template", template.name if template else GENERIC)
     item = finish_article(loader.load_item(), response.url, channel)
@@ -591,7 +646,7 @@ def load_common(loader: ArticleLoader, body_html: str) -> None:
 
 def load_headimg(loader: ArticleLoader, body: Selector) -> None:
     """Add the first article image of the body, else the page's og:image."""
-    for image in body.xpath(BODY_IMAGES_XPATH):
+    for image in article_images(body):
         attrs = image.attrib
         loader.add_value("headimg", attrs.get("data-src") or attrs.get("data-original"))
         loader.add_value("headimg", attrs.get("src"))

@@ -307,6 +307,20 @@ _META_CONTENT = re.compile(
 )
 
 
+def build_meta_index(root: Any) -> dict[tuple[str, str], list[str]]:
+    """Index every `<meta>` tag's content by (name or property, its value), in one pass."""
+    index: dict[tuple[str, str], list[str]] = {}
+    for meta in root.iter("meta"):
+        content = meta.get("content")
+        if content is None:
+            continue
+        for attribute in ("name", "property"):
+            value = meta.get(attribute)
+            if value is not None:
+                index.setdefault((attribute, value), []).append(content)
+    return index
+
+
 class ArticleLoader(ItemLoader):
     """Loads an ArticleItem; every field takes the first non-empty value unless it is a list."""
 
@@ -336,16 +350,7 @@ class ArticleLoader(ItemLoader):
         A page has a dozen meta queries in the selector tables; each as its own query would walk
         the whole tree again.
         """
-        index: dict[tuple[str, str], list[str]] = {}
-        for meta in self.selector.root.iter("meta"):
-            content = meta.get("content")
-            if content is None:
-                continue
-            for attribute in ("name", "property"):
-                value = meta.get(attribute)
-                if value is not None:
-                    index.setdefault((attribute, value), []).append(content)
-        return index
+        return build_meta_index(self.selector.root)
 
     def add_query(self, field_name: str, query: str, within: Selector | None = None) -> None:
         """Add the values of one query: XPath when it looks like XPath, CSS otherwise.
