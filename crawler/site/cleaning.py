@@ -514,7 +514,7 @@ CELL_CONTAINERS = frozenset({"td", "th"})
 
 _IMG_TAG = re.compile(r"<img[\s/>]", re.IGNORECASE)
 _FIRST_IMG_SRC = re.compile(
-    r'^[^<]*(?:<(?!img[\s/>])[^<]*)*<img\s[^>]*?\ssrc="([^"]*)"', re.IGNORECASE
+    r'^[^<]*(?:<(?!img[\s/>])[^<]*)*<img(?:\s[^>]*?)?\ssrc="([^"]*)"', re.IGNORECASE
 )
 
 
