@@ -63,9 +63,9 @@ META_DATES = on_page(
     "meta[name='publishdate']::attr(content)",
 )
 # Pre-2012 pages stamp the second in a comment: '<!-- [111,3,244339] published at ... -->'.
-PUBLISHED_COMMENT = on_page(
-    "substring-after(//comment()[contains(., 'published at')], 'published at')"
-)
+# A context of its own: found by a walk over comments only (see published_comment).
+COMMENT = "comment"
+PUBLISHED_COMMENT = ((COMMENT, "published at"),)
 # The editor line sits in the article body or next to it (its parent holds both).
 EDITOR_NEAR_BODY = in_body(
     f"..//p[{has_class('article-editor')} or {has_class('show_author')}]",
@@ -436,7 +436,11 @@ def not_article_reason(
     for og_type, reason in NOT_ARTICLE_TYPES:
         if any(og_type in value for value in og_types):
             return reason
-    page_title = page.xpath("normalize-space(//title)").get() or ""
+    # The first <title> (in <head>, near the top): a walk that stops there, unlike `//title`.
+    title_element = next(page.root.iter("title"), None)
+    page_title = (
+        " ".join(title_element.xpath("string()").split()) if title_element is not None else ""
+    )
     if ERROR_TITLES.match(page_title.strip()):
         return "error page"
     return None
@@ -544,13 +548,19 @@ class _Contexts:
     def add_first(self, loader: ArticleLoader, field: str, queries: tuple[Query, ...]) -> bool:
         """Add the values of the first query that yields any (see ArticleLoader.add_first)."""
         for context, query in queries:
-            within = self.by_name[context]
-            if context != PAGE and within is None:
-                continue
-            loader.add_query(field, query, within)
+            self.add(loader, field, context, query)
             if loader.get_collected_values(field):
                 return True
         return False
+
+    def add(self, loader: ArticleLoader, field: str, context: str, query: str) -> None:
+        """Add the values of one query in its context (none when the context is missing)."""
+        if context == COMMENT:
+            loader.add_value(field, published_comment(self.page, query))
+            return
+        within = self.by_name[context]
+        if context == PAGE or within is not None:
+            loader.add_query(field, query, within)
 
     def find(self, queries: tuple[Query, ...]) -> Selector | None:
         """Return the first element any query finds."""
@@ -619,9 +629,7 @@ def load_template(
     load_common(loader, body.get())
     contexts.add_first(loader, "date", template.visible_date)
     for context, query in template.meta_date:
-        within = contexts.by_name[context]
-        if context == PAGE or within is not None:
-            loader.add_query("date", query, within)
+        contexts.add(loader, "date", context, query)
     if loader.get_collected_values("date"):
         found.add("date")
     if contexts.add_first(loader, "author", template.author):
@@ -669,8 +677,8 @@ def load_generic(response: TextResponse, page: Selector, loader: ArticleLoader) 
     contexts.add_first(loader, "author", AUTHOR_METAS)
     contexts.add_first(loader, "editor", EDITOR_ON_PAGE)
     load_headimg(loader, body)
-    for _, query in GENERIC_META_DATES:
-        loader.add_query("date", query)
+    for context, query in GENERIC_META_DATES:
+        contexts.add(loader, "date", context, query)
     headline = title_element(page, title)
     date_line = date_near(headline, loader.context["year"]) if headline is not None else None
     if date_line is not None:
@@ -703,6 +711,18 @@ def generic_body(html: str, title: str | None, url: str) -> Selector | None:
     # lxml folds readability's `<div><body id="readabilityBody">` into one <div>.
     found = body.xpath("/html/body/*")
     return found[0] if len(found) == 1 else (body.xpath("/html/body") or [None])[0]
+
+
+def published_comment(page: Selector, marker: str) -> str | None:
+    """Return what follows ``marker`` in the first comment that has it (a date line)."""
+    root = page.root
+    # Comments before and after <html> are the root's siblings, not its descendants.
+    outside = [*reversed(list(root.itersiblings(preceding=True))), *root.itersiblings()]
+    for comment in (*(c for c in outside if c.tag is etree.Comment), *root.iter(etree.Comment)):
+        text = comment.text or ""
+        if marker in text:
+            return text.split(marker, 1)[1]
+    return None
 
 
 def title_element(page: Selector, title: str | None) -> etree._Element | None:
