@@ -12,7 +12,13 @@ from parsel import Selector
 
 from crawler.site.dates import parse_sina_date, url_year
 from crawler.site.errors import PageError
-from crawler.site.loaders import ArticleLoader, build_meta_index, clean_source, normalise_space
+from crawler.site.loaders import (
+    XPATH_STARTS,
+    ArticleLoader,
+    build_meta_index,
+    clean_source,
+    normalise_space,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -568,13 +574,10 @@ class _Contexts:
             within = self.page if context == PAGE else self.by_name[context]
             if within is None:
                 continue
-            found = within.xpath(query) if query.startswith(_XPATH) else within.css(query)
+            found = within.xpath(query) if query.startswith(XPATH_STARTS) else within.css(query)
             if found:
                 return found[0]
         return None
-
-
-_XPATH = ("/", "(", "./", "../", "id(", "ancestor", "following")
 
 
 def extract_article(response: TextResponse) -> Extraction:

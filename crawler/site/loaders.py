@@ -289,7 +289,7 @@ class TakeFirstDate:
         return first
 
 
-_XPATH_STARTS = (
+XPATH_STARTS = (
     "/",
     "(",
     "./",
@@ -359,11 +359,11 @@ class ArticleLoader(ItemLoader):
         query walks a small subtree rather than the whole document.
         """
         if within is not None:
-            found = within.xpath(query) if query.startswith(_XPATH_STARTS) else within.css(query)
+            found = within.xpath(query) if query.startswith(XPATH_STARTS) else within.css(query)
             self.add_value(field_name, found.getall())
         elif meta := _META_CONTENT.fullmatch(query):
             self.add_value(field_name, self.meta_index.get((meta["attribute"], meta["value"]), []))
-        elif query.startswith(_XPATH_STARTS):
+        elif query.startswith(XPATH_STARTS):
             self.add_xpath(field_name, query)
         else:
             self.add_css(field_name, query)
