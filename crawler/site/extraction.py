@@ -131,7 +131,7 @@ MODERN = Template(
         *near_title(f"../div[{has_class('path-search')}]//div[{has_class('channel-path')}]//a"),
         *on_page("div.channel-path a", ".channel-path a"),
     ),
-    always=("title", "date", "author", "body", "categories"),
+    always=("title", "date", "author", "body"),
 )
 
 ARTIBODY = Template(
@@ -210,7 +210,7 @@ TABLE2005 = Template(
     breadcrumb=on_page(
         "//td[@valign='bottom']/font/a[@class='a02'][not(contains(@href, '/focus/'))]"
     ),
-    always=("title", "date", "author", "body", "categories"),
+    always=("title", "date", "author", "body"),
 )
 
 TEMPLATES = (MODERN, ARTIBODY, MOBILE, TABLE2005)
@@ -221,6 +221,8 @@ _MARK_TAGS = tuple({template.title_mark[0] for template in TEMPLATES})
 # The generic fallback: page-level signals that survive a redesign (meta tags, <title>, h1).
 GENERIC_TITLE = on_page("meta[property='og:title']::attr(content)", "title", "//h1")
 GENERIC_META_DATES = (*META_DATES, *PUBLISHED_COMMENT)
+# Visible characters the generic body needs: less is a stub page, not an article.
+MIN_GENERIC_BODY_CHARS = 50
 # How far after the headline a date and a source line may be (text nodes).
 NEAR_TITLE_TEXTS = 40
 # A media name: short, no sentence punctuation.
@@ -673,7 +675,7 @@ def load_generic(response: TextResponse, page: Selector, loader: ArticleLoader) 
         raise NotAnArticle(response.url, missing_part_reason(page, "no title"))
     title = loader.get_output_value("title")
     body = generic_body(response.text, title, response.url)
-    if body is None or not has_text(body):
+    if body is None or len("".join(body.xpath("string()").get().split())) < MIN_GENERIC_BODY_CHARS:
         raise NotAnArticle(response.url, missing_part_reason(page, "no body"))
     found = {"title", "body"}
     load_common(loader, body.get())
