@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test test-fast lint format demo crawl bench hexo site clean
+.PHONY: venv test test-fast lint format demo crawl bench canary hexo site clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,11 @@ crawl: venv
 bench: venv
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks.run
+
+# Live canary (network): a few live pages per template family must come back complete.
+# Daily from cron: `0 6 * * * cd /path/to/project && make -s canary`; a failure exits non-zero.
+canary: venv
+	$(BIN)/python -m crawler.canary
 
 # Build sample posts in a stock Hexo 7 site (npm registry needed; not part of `make test`).
 hexo: venv

@@ -12,10 +12,11 @@ from __future__ import annotations
 import difflib
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from benchmarks.pages import Page, article_pages, html_text, ours
+from tests.redesign import strip_class_and_id
 
 
 @dataclass
@@ -79,11 +80,24 @@ def _newspaper(page: Page) -> Extracted:
     return Extracted(article.title, date, ", ".join(article.authors) or None, article.text)
 
 
+def redesigned(tool: Callable[[Page], Extracted]) -> Callable[[Page], Extracted]:
+    """The same tool on the page with every class and id stripped (tests/redesign.py)."""
+
+    def on_redesigned_page(page: Page) -> Extracted:
+        return tool(replace(page, body=strip_class_and_id(page.body)))
+
+    return on_redesigned_page
+
+
 TOOLS: dict[str, Callable[[Page], Extracted]] = {
     "ours": _ours,
     "trafilatura": _trafilatura,
     "newspaper4k": _newspaper,
     "readability-lxml": _readability,
+    # A redesign: no template matches, ours runs its generic fallback.
+    "ours, redesigned": redesigned(_ours),
+    "trafilatura, redesigned": redesigned(_trafilatura),
+    "readability-lxml, redesigned": redesigned(_readability),
 }
 
 

@@ -31,3 +31,6 @@ class ArticleItem:
     keywords: list[str] | None = None
     headimg: str | None = None
     channel: str | None = None
+    # Which page template the fields came from ('modern', 'artibody', 'mobile', 'table2005'),
+    # or 'generic' when none matched and the fallback extractor read the page.
+    template: str | None = None

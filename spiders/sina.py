@@ -13,7 +13,7 @@ from crawler.downloader.offsite import host_of, is_allowed_host
 from crawler.extensions import health
 from crawler.extensions.offload import offload_of
 from crawler.site.channels import CHANNELS
-from crawler.site.extraction import NotAnArticle, parse_article
+from crawler.site.extraction import NotAnArticle, extract_article
 from crawler.site.feeds import FeedError, parse_feed
 from crawler.site.roll import ROLL_REFERER, RollError, parse_roll_page, roll_page_url, url_problem
 from crawler.storage.crawl_state import canonical_key, open_state
@@ -278,7 +278,7 @@ class SinaSpider(scrapy.Spider):
         try:
             # In the crawl's worker (crawler.extensions.offload): the reactor keeps downloading.
             offload = offload_of(self.crawler)
-            item = await offload.on_response_in_worker(parse_article, response)
+            extraction = await offload.on_response_in_worker(extract_article, response)
         except NotAnArticle as exc:
             if exc.reason in RETRYABLE_REASONS:
                 self.article_failed(exc.url, exc.reason, key=key)
@@ -291,6 +291,10 @@ class SinaSpider(scrapy.Spider):
                 )
             self.remember_not_article(response.request.url if response.request else exc.url, exc)
             return
+        item = extraction.item
+        self.crawler.stats.inc_value(f"extraction/template/{item.template}")
+        if extraction.drift:
+            self.extraction_drifted(item.url or response.url, extraction.drift)
         if channel and (channel_wins or not item.channel):
             item.channel = channel
         yield item
@@ -303,6 +307,15 @@ class SinaSpider(scrapy.Spider):
         self.crawler.signals.send_catch_log(
             health.article_failed, url=url, reason=reason, key=key, side=health.PAGE
         )
+
+    def extraction_drifted(self, url: str, reason: str) -> None:
+        """Report a page that needed the generic fallback or lacked what its template always has.
+
+        The article is still saved; the run ends with exit status 4 (crawler.commands.crawl).
+        """
+        self.logger.warning("Extraction drift on %s: %s", url, reason)
+        self.crawler.stats.inc_value("extraction/drift")
+        self.crawler.signals.send_catch_log(health.extraction_drift, url=url, reason=reason)
 
     def remember_not_article(self, url: str, exc: NotAnArticle) -> None:
         """Record a page that will never be an article, so discovery does not fetch it again."""

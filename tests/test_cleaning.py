@@ -117,7 +117,7 @@ CASES = [
             '<p>获得了5<!--NEWSZW_HZH_BEGIN--></p><table><tr><td><img src="http://x/ad.jpg"></td></tr>'
             "</table><!--NEWSZW_HZH_END-->00万元"
         ),
-        "<div><p>获得了5</p>00万元</div>",
+        "<div><p>获得了500万元</p></div>",  # the sentence the ad split is whole again
     ),
     (
         "editor line kept",
@@ -333,3 +333,58 @@ def test_junk_left_sees_what_it_should():
         "a@onclick",
         "a@href=javascript",
     ]
+
+
+VIDEO_BOX = (
+    '<div style="width:480px;margin:0 auto"><table><tr><td>'
+    '<div id="flashcontent_12345"><object width="480" height="370">'
+    '<embed src="http://you.video.sina.com.cn/api/sinawebApi/outplayrefer.php/vid=12345/s.swf">'
+    "</embed></object></div>"
+    "<p>视频：央行宣布加息0.25个百分点</p><p>来源：新浪财经</p>"
+    '<p><a href="http://video.sina.com.cn/p/finance/20101019/123.html" target="_blank">播放视频</a>'
+    "</p></td></tr></table></div>"
+)
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        VIDEO_BOX,
+        (
+            "<p>视频：央行宣布加息</p><p>来源：新浪财经</p>"
+            '<a href="http://video.sina.com.cn/p/1.html">播放视频</a>'
+        ),
+    ],
+    ids=["wrapped", "loose"],
+)
+def test_old_in_body_video_box_is_removed(box):
+    html = f'<div id="artibody"><p>　　第一段。</p>{box}<p>　　第二段。</p></div>'
+    assert clean_body(html, "http://finance.sina.com.cn/") == (
+        "<div><p>　　第一段。</p><p>　　第二段。</p></div>"
+    )
+
+
+def test_article_text_about_a_video_stays():
+    html = (
+        '<div id="artibody"><p>　　来源：新华社</p><p>视频：' + "正文" * 120 + "</p>"
+        "<p>读者可点击播放视频观看。</p></div>"
+    )
+    assert clean_body(html, "http://finance.sina.com.cn/") == html.replace(' id="artibody"', "")
+
+
+def test_2005_table_page_keeps_its_paragraphs():
+    from scrapy.http import HtmlResponse
+
+    from crawler.site.extraction import parse_article
+
+    case = FIXTURES / "old-2005-chanye-finance-244339"
+    url = json.loads((case / "source.json").read_text(encoding="utf-8"))["url"]
+    item = parse_article(HtmlResponse(url, body=(case / "page.html").read_bytes()))
+    body = clean_body(item.body, url)
+    assert body.startswith("<div>\n<p>")
+    assert "<td" not in body
+    assert "</td>" not in body
+    paragraphs = parsel.Selector(text=body).css("p::text").getall()
+    assert any("获得了500万元的体彩大奖，成为让无数人羡慕不已的幸运儿" in p for p in paragraphs)
+    # Every piece of text is inside a paragraph: none is left loose in the container.
+    assert parsel.Selector(text=body).xpath("/html/body/div/text()[normalize-space()]") == []

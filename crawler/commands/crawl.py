@@ -23,12 +23,18 @@ if TYPE_CHECKING:
 EXIT_FAILED = 1  # the crawl failed page-side (roll unreachable, most pages failed) or was stopped
 EXIT_USAGE = 2  # bad arguments: nothing was crawled
 EXIT_OUR_FAILURE = 3  # articles failed through our side: an exception, the state, the export
+# The crawl ran and saved its posts, but some pages needed the generic fallback or lacked a
+# field their template always has: Sina changed its markup and the selectors need a look.
+EXIT_DRIFT = 4
 
 
 def exit_status(
-    finish_reason: str | None, health_failure: str | None, failed_ours: int | None = 0
+    finish_reason: str | None,
+    health_failure: str | None,
+    failed_ours: int | None = 0,
+    drift: int | None = 0,
 ) -> int:
-    """Map how a crawl ended to the process exit status.
+    """Map how a crawl ended to the process exit status; any failure outranks drift.
 
     >>> exit_status("finished", None), exit_status("locked", None)
     (0, 0)
@@ -36,6 +42,8 @@ def exit_status(
     (1, 1)
     >>> exit_status("finished", "1 article failed on our side", 1)
     3
+    >>> exit_status("finished", None, drift=2), exit_status("shutdown", None, drift=2)
+    (4, 1)
     """
     if failed_ours:
         return EXIT_OUR_FAILURE
@@ -43,7 +51,9 @@ def exit_status(
         return EXIT_FAILED
     # A closespider_* limit the user set is a normal end, except the error-count one.
     if finish_reason in {"finished", "locked"} or (finish_reason or "").startswith("closespider_"):
-        return EXIT_FAILED if finish_reason == "closespider_errorcount" else 0
+        if finish_reason == "closespider_errorcount":
+            return EXIT_FAILED
+        return EXIT_DRIFT if drift else 0
     return EXIT_FAILED
 
 
@@ -87,7 +97,7 @@ def storage_problem(settings: BaseSettings) -> str:
 
 
 class Command(ScrapyCrawlCommand):
-    """Like Scrapy's `crawl`; bad `-s`/`-a` values exit 2 with one line, failed crawls exit 1."""
+    """Like Scrapy's `crawl`: bad `-s`/`-a` values exit 2 with one line; failures 1 or 3; drift 4."""
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -166,4 +176,5 @@ class Command(ScrapyCrawlCommand):
             stats.get_value("finish_reason"),
             stats.get_value("health/failed"),
             stats.get_value("health/failed_ours"),
+            stats.get_value("extraction/drift", 0),
         )

@@ -38,6 +38,9 @@ article_failed = object()  # url, reason, key=None, side=PAGE: the article could
 post_unchanged = object()  # item: its post was already on disk, byte for byte
 roll_fetched = object()
 roll_failed = object()
+# Sent by the spider for an article saved through the generic fallback, or whose template
+# lacked a field it always has: Sina may have changed its markup.
+extraction_drift = object()
 
 SAVED, UNCHANGED, SKIPPED, FAILED = "saved", "unchanged", "skipped", "failed"
 OUTCOMES = (SAVED, UNCHANGED, SKIPPED, FAILED)
@@ -282,6 +285,9 @@ class CrawlHealthExtension:
         sig.connect(ext.roll_fetched, signal=roll_fetched)
         sig.connect(ext.roll_failed, signal=roll_failed)
         sig.connect(ext.spider_closed, signal=signals.spider_closed)
+        ext.drift: dict[str, str] = {}  # url -> why
+        sig.connect(ext.extraction_drift, signal=extraction_drift)
+        sig.connect(ext.report_drift, signal=signals.spider_closed)
         return ext
 
     # --- the ledger ---------------------------------------------------------------------------
@@ -460,6 +466,24 @@ class CrawlHealthExtension:
         if verdict:
             logger.error("Crawl failed: %s", verdict)
             stats.set_value("health/failed", verdict)
+
+    # --- extraction drift: its own hook, apart from the summary above -------------------------
+    def extraction_drift(self, url: str, reason: str) -> None:
+        self.drift[url] = reason
+
+    def report_drift(self, reason: str) -> None:
+        """Name the pages that showed drift; `extraction/drift` in the stats sets exit status 4."""
+        if not self.drift:
+            return
+        logger.error(
+            "Extraction drift: %d saved pages needed the generic fallback or lacked a field "
+            "their template always has (Sina may have changed its markup):",
+            len(self.drift),
+        )
+        for url, why in list(self.drift.items())[:MAX_LISTED]:
+            logger.error("  drift: %s (%s)", url, why)
+        if len(self.drift) > MAX_LISTED:
+            logger.error("  ... and %d more", len(self.drift) - MAX_LISTED)
 
 
 class ProgressLogStats(LogStats):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape as html_unescape
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -228,6 +229,9 @@ class _Cleaner:
     def __init__(self, base_url: str):
         self.base_url = base_url
         self.in_ad_region = False
+        # The paragraph an ad region began in: the parser closed it at the ad's <table>, so the
+        # text after the region is the rest of that paragraph's sentence.
+        self.region_paragraph: etree._Element | None = None
 
     def clean_children(self, parent: etree._Element, *, preserve_space: bool) -> None:
         for child in list(parent):
@@ -244,8 +248,15 @@ class _Cleaner:
                 text = el.text or ""
                 if AD_REGION_BEGIN in text:
                     self.in_ad_region = True
+                    parent = el.getparent()
+                    self.region_paragraph = (
+                        parent if parent is not None and parent.tag == "p" else None
+                    )
                 elif AD_REGION_END in text:
                     self.in_ad_region = False
+                    if self.region_paragraph is not None:
+                        _continue_paragraph(self.region_paragraph, el)
+                    self.region_paragraph = None
             _remove(el)
             return
         tag = tag.lower()
@@ -282,6 +293,44 @@ class _Cleaner:
         el.set("src", src)
         # Sina's image host refuses requests whose Referer is another site (hotlink guard).
         el.set("referrerpolicy", "no-referrer")
+
+
+# Elements that start a new block: anything else after an ad region is still the paragraph's.
+BLOCK_TAGS = frozenset(
+    {"p", "div", "table", "ul", "ol", "dl", "blockquote", "pre", "hr", "center", "section"}
+    | {"h1", "h2", "h3", "h4", "h5", "h6", "figure", "article"}
+)
+
+
+def _continue_paragraph(paragraph: etree._Element, region_end: etree._Element) -> None:
+    """Move the text and inline elements after an ad region back into the paragraph it split.
+
+    >>> root = lxml.html.fragment_fromstring(
+    ...     "<div><p>获得了5<!--NEWSZW_HZH_BEGIN--><table><tr><td>广告</td></tr></table>"
+    ...     "<!--NEWSZW_HZH_END-->00万元<b>大奖</b>。<p>下一段</p></div>")
+    >>> clean_body(lxml.html.tostring(root, encoding="unicode"), "http://chanye.sina.com.cn/")
+    '<div><p>获得了500万元<b>大奖</b>。</p><p>下一段</p></div>'
+    """
+    if region_end.getparent() is not paragraph.getparent():
+        return
+    tail, region_end.tail = region_end.tail, None
+    last = paragraph[-1] if len(paragraph) else None
+    if tail:
+        tail = _collapse_space(tail.rstrip())
+        if last is not None:
+            last.tail = (last.tail or "") + tail
+        else:
+            paragraph.text = (paragraph.text or "") + tail
+    following = region_end.getnext()
+    while (
+        following is not None
+        and isinstance(following.tag, str)
+        and following.tag.lower() not in BLOCK_TAGS
+    ):
+        after = following.getnext()
+        following.tail = _collapse_space((following.tail or "").rstrip()) or None
+        paragraph.append(following)
+        following = after
 
 
 def _keep_attrs(el: etree._Element, allowed: tuple[str, ...]) -> None:
@@ -340,6 +389,70 @@ def _drop_related_links(root: etree._Element) -> None:
         _remove(label)
 
 
+# The 2010-era video box Sina put inside the body markers: a player (object/embed, dropped with
+# the other players), a '视频：<title>' caption, a '来源：<site>' line and a '播放视频' control.
+# Told by that text, not by class names, which changed from channel to channel.
+VIDEO_CONTROL = "播放视频"
+_VIDEO_CAPTION = re.compile(r"^\s*视频\s*[:：]")
+_SOURCE_LINE = re.compile(r"^\s*来源\s*[:：]")
+# A box is small: caption, source and control; more text than this is article text.
+MAX_VIDEO_BOX_CHARS = 200
+
+
+def _drop_video_boxes(root: etree._Element) -> None:
+    """Remove Sina's old in-body video boxes: the caption, source line and play control.
+
+    >>> root = lxml.html.fragment_fromstring(
+    ...     "<div><p>正文</p><div><table><tr><td><p>视频：央行降息</p><p>来源：新浪财经</p>"
+    ...     "<a href='http://v.sina.com.cn/x'>播放视频</a></td></tr></table></div><p>下文</p></div>")
+    >>> _drop_video_boxes(root); lxml.html.tostring(root, encoding="unicode")
+    '<div><p>正文</p><p>下文</p></div>'
+    """
+    controls = [
+        el
+        for el in root.iter()
+        if isinstance(el.tag, str) and (el.text or "").strip() == VIDEO_CONTROL
+    ]
+    for control in controls:
+        if control.getparent() is None:
+            continue
+        box = _video_box(root, control)
+        if box is not None:
+            _remove(box)
+            continue
+        # No wrapper: the caption and source lines are the control's preceding siblings.
+        for sibling in list(control.itersiblings(preceding=True))[:3]:
+            text = "".join(sibling.itertext())
+            if _VIDEO_CAPTION.match(text) or _SOURCE_LINE.match(text):
+                _remove(sibling)
+        _remove(control)
+
+
+def _video_box(root: etree._Element, control: etree._Element) -> etree._Element | None:
+    """Return the smallest ancestor of a play control that holds the caption and source line."""
+    for ancestor in control.iterancestors():
+        if ancestor is root:
+            return None
+        text = "".join(ancestor.itertext())
+        if len(text.strip()) > MAX_VIDEO_BOX_CHARS:
+            return None
+        lines = ["".join(el.itertext()) for el in ancestor.iter() if isinstance(el.tag, str)]
+        if any(_VIDEO_CAPTION.match(line) for line in lines) and any(
+            _SOURCE_LINE.match(line) for line in lines
+        ):
+            return _outermost_wrapper(root, ancestor)
+    return None
+
+
+def _outermost_wrapper(root: etree._Element, box: etree._Element) -> etree._Element:
+    """Widen the box to the wrappers (table, row, div) that hold nothing else."""
+    text = "".join(box.itertext()).strip()
+    parent = box.getparent()
+    while parent is not None and parent is not root and "".join(parent.itertext()).strip() == text:
+        box, parent = parent, parent.getparent()
+    return box
+
+
 def clean_body(html: str, base_url: str) -> str:
     """Return the article HTML as a reader sees it, as one ``<div>`` without blank lines.
 
@@ -372,8 +485,14 @@ def clean_body(html: str, base_url: str) -> str:
             return ""
     else:
         root = wrapper
+        # A table cell as the article container (2005 table layout): out of its table a <td>
+        # means nothing, so its content is the body.
+        if len(children) == 1 and children[0].tag in CELL_CONTAINERS:
+            children[0].drop_tag()
     cleaner = _Cleaner(base_url)
     _drop_related_links(root)  # first, so the whitespace pass below tidies where it was
+    if VIDEO_CONTROL in html:  # a substring test spares the walk on nearly every page
+        _drop_video_boxes(root)
     cleaner.clean_children(root, preserve_space=False)
     if _is_empty(root) and root.tag not in VOID_CONTENT:
         return ""
@@ -394,7 +513,12 @@ def _wrap(el: etree._Element) -> etree._Element:
     return div
 
 
+CELL_CONTAINERS = frozenset({"td", "th"})
+
 _IMG_TAG = re.compile(r"<img[\s/>]", re.IGNORECASE)
+_FIRST_IMG_SRC = re.compile(
+    r'^[^<]*(?:<(?!img[\s/>])[^<]*)*<img(?:\s[^>]*?)?\ssrc="([^"]*)"', re.IGNORECASE
+)
 
 
 def first_image(html: str) -> str | None:
@@ -405,6 +529,11 @@ def first_image(html: str) -> str | None:
     """
     if not html or not _IMG_TAG.search(html):  # spares parsing a body without images
         return None
+    # clean_body's own output writes `src="..."` (lxml quotes and escapes every attribute):
+    # read it from the text; other markup is parsed.
+    quoted = _FIRST_IMG_SRC.search(html)
+    if quoted and quoted.group(1):
+        return html_unescape(quoted.group(1))
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     for img in root.iter("img"):
         src = img.get("src")

@@ -18,6 +18,8 @@ from crawler.site.dates import parse_sina_date, strip_sina_date
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from parsel import Selector
+
 
 # C0/C1 control characters that are not whitespace (str.split handles those): a title or
 # author carrying BEL or an ANSI escape would reach posts, file names and terminals.
@@ -292,11 +294,36 @@ class TakeFirstDate:
         return first
 
 
-_XPATH_STARTS = ("/", "(", "./", "substring", "normalize-space", "string(")
+XPATH_STARTS = (
+    "/",
+    "(",
+    "./",
+    "../",
+    "id(",
+    "ancestor",
+    "following",
+    "substring",
+    "normalize-space",
+    "string(",
+)
 # `meta[name='x']::attr(content)`: answered from ArticleLoader.meta_index, not a tree walk.
 _META_CONTENT = re.compile(
     r"meta\[(?P<attribute>name|property)='(?P<value>[^']*)'\]::attr\(content\)"
 )
+
+
+def build_meta_index(root: Any) -> dict[tuple[str, str], list[str]]:
+    """Index every `<meta>` tag's content by (name or property, its value), in one pass."""
+    index: dict[tuple[str, str], list[str]] = {}
+    for meta in root.iter("meta"):
+        content = meta.get("content")
+        if content is None:
+            continue
+        for attribute in ("name", "property"):
+            value = meta.get(attribute)
+            if value is not None:
+                index.setdefault((attribute, value), []).append(content)
+    return index
 
 
 class ArticleLoader(ItemLoader):
@@ -328,34 +355,34 @@ class ArticleLoader(ItemLoader):
         A page has a dozen meta queries in the selector tables; each as its own query would walk
         the whole tree again.
         """
-        index: dict[tuple[str, str], list[str]] = {}
-        for meta in self.selector.root.iter("meta"):
-            content = meta.get("content")
-            if content is None:
-                continue
-            for attribute in ("name", "property"):
-                value = meta.get(attribute)
-                if value is not None:
-                    index.setdefault((attribute, value), []).append(content)
-        return index
+        return build_meta_index(self.selector.root)
 
-    def add_query(self, field_name: str, query: str) -> None:
-        """Add the values of one query: XPath when it looks like XPath, CSS otherwise."""
-        if meta := _META_CONTENT.fullmatch(query):
+    def add_query(self, field_name: str, query: str, within: Selector | None = None) -> None:
+        """Add the values of one query: XPath when it looks like XPath, CSS otherwise.
+
+        ``within`` evaluates it relative to that element instead of the page, so an anchored
+        query walks a small subtree rather than the whole document.
+        """
+        if within is not None:
+            found = within.xpath(query) if query.startswith(XPATH_STARTS) else within.css(query)
+            self.add_value(field_name, found.getall())
+        elif meta := _META_CONTENT.fullmatch(query):
             self.add_value(field_name, self.meta_index.get((meta["attribute"], meta["value"]), []))
-        elif query.startswith(_XPATH_STARTS):
+        elif query.startswith(XPATH_STARTS):
             self.add_xpath(field_name, query)
         else:
             self.add_css(field_name, query)
 
-    def add_first(self, field_name: str, queries: Iterable[str]) -> bool:
+    def add_first(
+        self, field_name: str, queries: Iterable[str], within: Selector | None = None
+    ) -> bool:
         """Add values from the first query that yields any; return whether one did.
 
         Later queries are not evaluated, so an ordered fallback table costs one hit. Call it
         on a field that has no values yet.
         """
         for query in queries:
-            self.add_query(field_name, query)
+            self.add_query(field_name, query, within)
             if self.get_collected_values(field_name):
                 return True
         return False
