@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -55,22 +54,6 @@ def exit_status(
             return EXIT_FAILED
         return EXIT_DRIFT if drift else 0
     return EXIT_FAILED
-
-
-def folder_problem(settings: BaseSettings, name: str) -> str:
-    """Say why the folder a setting names cannot hold files ('' if it can, or will be created).
-
-    >>> folder_problem({"MARKDOWN_POSTS_DIR": "/etc/hostname/posts"}, "MARKDOWN_POSTS_DIR")
-    'MARKDOWN_POSTS_DIR: /etc/hostname is a file, not a folder'
-    """
-    value = settings.get(name)
-    if not value:
-        return ""
-    path = Path(value).absolute()
-    for folder in (path, *path.parents):
-        if folder.exists():
-            return "" if folder.is_dir() else f"{name}: {folder} is a file, not a folder"
-    return ""
 
 
 def storage_problem(settings: BaseSettings) -> str:
@@ -127,10 +110,6 @@ class Command(ScrapyCrawlCommand):
             check(opts.spargs)
         except ArgumentError as exc:
             print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
-            sys.exit(EXIT_USAGE)
-        problem = folder_problem(self.settings, "MARKDOWN_POSTS_DIR")
-        if problem:
-            print(f"scrapy crawl {args[0]}: error: {problem}", file=sys.stderr)
             sys.exit(EXIT_USAGE)
         problem = storage_problem(self.settings)
         if problem:

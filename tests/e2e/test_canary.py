@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from crawler.canary import CANARY_PAGES
+from crawler.commands.crawl import EXIT_DRIFT
 from tests.conftest import PROJECT_ROOT
 from tests.redesign import strip_class_and_id
 from tests.standin import Page, StandIn, as_http, load_fixture_pages
@@ -63,4 +64,4 @@ def test_canary_fails_loudly_on_a_redesign(tmp_path):
     )
     for template, url in CANARY_PAGES:
         assert f"  {as_http(url)}: read by the generic template, expected {template}" in lines
-    assert "  the crawl exited with status 3 (see docs: exit codes)" in lines
+    assert f"  the crawl exited with status {EXIT_DRIFT} (see docs: exit codes)" in lines
