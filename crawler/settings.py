@@ -98,6 +98,8 @@ EXTENSIONS = {
     "crawler.extensions.lock.CrawlLockExtension": 100,  # one crawl at a time per state dir
     "crawler.extensions.health.CrawlHealthExtension": 500,  # close-time summary and verdict
     "crawler.extensions.offload.OffloadExtension": 0,  # worker process(es) for CPU work
+    # Stops at start-up when this Scrapy lacks a private name the crawler uses.
+    "crawler.scrapy_internals.ScrapyInternalsCheck": 50,
 }
 # Processes for extraction, cleaning and rendering beside the reactor (0: one thread instead).
 SINA_WORKER_PROCESSES = 1

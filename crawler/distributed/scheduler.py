@@ -21,7 +21,7 @@ import logging
 import os
 import secrets
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.misc import load_object
@@ -30,6 +30,7 @@ from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from crawler.distributed.addon import redis_keys
+from crawler.scrapy_internals import requests_in_progress, wake_engine
 
 if TYPE_CHECKING:
     from typing import Self
@@ -205,11 +206,10 @@ class RedisScheduler(Scheduler):
 
     def _wake_engine(self) -> None:
         # An idle engine only asks the scheduler again at its 5 s heartbeat; requests other
-        # workers push meanwhile would wait. Nudging its private next-call is cheap (no-op
-        # when already scheduled) and lets an idle worker join within a second.
-        slot = getattr(self.crawler.engine, "_slot", None)
-        if slot is not None and slot.closing is None and len(self.queue):
-            slot.nextcall.schedule()
+        # workers push meanwhile would wait. Waking it is cheap (no-op when already due) and
+        # lets an idle worker join within a second.
+        if len(self.queue):
+            wake_engine(self.crawler)
 
     def _renew_lease(self) -> None:
         self.server.set(self.lease_key, self.worker_id, ex=self.lease_seconds)
@@ -217,8 +217,7 @@ class RedisScheduler(Scheduler):
     def _settle(self) -> None:
         # The engine keeps a request in its slot until download, callback and item pipelines
         # are all done; there is no public signal for that moment, hence the private read.
-        slot = getattr(self.crawler.engine, "_slot", None)
-        inprogress: Any = getattr(slot, "inprogress", ())
+        inprogress = requests_in_progress(self.crawler)
         done = [request for request in self._popped if request not in inprogress]
         if done:
             self.server.zrem(self.inflight_key, *(self._popped.pop(r) for r in done))
