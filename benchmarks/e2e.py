@@ -117,11 +117,13 @@ class Measured:
 PSS_INTERVAL = 0.1
 
 
-def run_measured(cmd: list[str], env: dict[str, str], log: Path, timeout: float) -> Measured:
-    """Run ``cmd``; return its exit status, its peak RSS and its process tree's peak PSS."""
+def run_measured(
+    cmd: list[str], env: dict[str, str], log: Path, timeout: float, root: Path = ROOT
+) -> Measured:
+    """Run ``cmd`` in ``root``; return its exit status, peak RSS and process tree's peak PSS."""
     peak_pss = 0
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -143,9 +145,17 @@ def stat(log_text: str, name: str) -> object:
 
 
 def run_full(
-    standin: BenchStandIn, work: Path, tag: str, timeout: float = 600, extra: tuple[str, ...] = ()
+    standin: BenchStandIn,
+    work: Path,
+    tag: str,
+    timeout: float = 600,
+    extra: tuple[str, ...] = (),
+    root: Path = ROOT,
 ) -> Run:
-    """`scrapy crawl sina` discovering every listed article from the roll: posts + JSON lines."""
+    """`scrapy crawl sina` discovering every listed article from the roll: posts + JSON lines.
+
+    ``root``: the project checkout to run (another commit's, for a before/after comparison).
+    """
     out = work / tag
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -162,7 +172,7 @@ def run_full(
         *extra,
     ]  # fmt: skip
     log = out / "crawl.log"
-    measured = run_measured(cmd, proxy_env(standin.url), log, timeout)
+    measured = run_measured(cmd, proxy_env(standin.url), log, timeout, root)
     text = log.read_text(encoding="utf-8", errors="replace")
     if measured.returncode != 0:
         raise RuntimeError(f"full crawl exited {measured.returncode}; see {log}")
@@ -226,16 +236,43 @@ def throughput(articles: int = 1000, repeats: int = 3, work: Path | None = None)
     return runs
 
 
-def memory(sizes: tuple[int, ...] = (1000, 10000), work: Path | None = None) -> list[Run]:
-    """Peak RSS of the full crawl at each size, each next to the bare fetch of the same URLs."""
+def checkout(ref: str, work: Path) -> Path:
+    """Export commit ``ref`` of this repository into ``work`` (git archive; no worktree)."""
+    target = work / f"checkout-{ref.replace('/', '_')}"
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", ref], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def memory(
+    sizes: tuple[int, ...] = (1000, 10000, 100000),
+    work: Path | None = None,
+    baseline: Path | None = None,
+) -> list[Run]:
+    """Peak tree PSS of the full crawl at each size, next to the bare fetch of the same URLs.
+
+    With ``baseline`` (another checkout), its full crawl runs right after ours on the same
+    stand-in (kind "baseline").
+    """
     work = work or workdir()
     runs: list[Run] = []
     for size in sizes:
+        timeout = max(600.0, size / 10)
         with BenchStandIn(size, work) as standin:
-            runs.append(run_bare(standin, work, f"mem-bare-{size}"))
-            runs.append(run_full(standin, work, f"mem-full-{size}"))
+            runs.append(run_bare(standin, work, f"mem-bare-{size}", timeout=timeout))
+            runs.append(run_full(standin, work, f"mem-full-{size}", timeout=timeout))
+            if baseline is not None:
+                before = run_full(
+                    standin, work, f"mem-baseline-{size}", timeout=timeout, root=baseline
+                )
+                before.kind = "baseline"
+                runs.append(before)
             print(
-                f"  memory {size}:", *(f"{r.kind} {r.peak_rss_mib:.0f} MiB" for r in runs[-2:]),
+                f"  memory {size}:",
+                *(f"{r.kind} {r.peak_pss_mib:.0f} MiB {r.rate:.0f}/s" for r in runs if r.articles == size),
                 flush=True,
             )  # fmt: skip
     return runs

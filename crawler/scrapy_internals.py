@@ -65,14 +65,15 @@ def wake_engine(crawler: Crawler) -> None:
         slot.nextcall.schedule()
 
 
-def scheduler_backlog(crawler: Crawler) -> int:
+def scheduler_backlog(crawler: Crawler) -> int | None:
     """Count the requests waiting in this process's scheduler (memory and JOBDIR disk queues).
 
-    Other schedulers (the distributed one) keep their queue outside the process: 0.
+    None when the scheduler keeps its queue outside this process (distributed mode: Redis),
+    or before the engine has opened it.
     """
     engine = crawler.engine
     scheduler = engine.scheduler if engine is not None else None
-    return len(scheduler) if isinstance(scheduler, Scheduler) else 0
+    return len(scheduler) if isinstance(scheduler, Scheduler) else None
 
 
 def connection_pool(handler: HTTP11DownloadHandler) -> HTTPConnectionPool:

@@ -88,6 +88,15 @@ FEEDS = {
 # --- Discovery --------------------------------------------------------------------------------
 SINA_ROLL_API_URL = "https://feed.mix.sina.com.cn/api/roll/get"
 SINA_ROLL_PAGE_SIZE = 50  # entries asked per roll page (`num=`); Sina serves at most 50
+# Requests waiting in the scheduler stay at or below this: the next roll page or feed is asked
+# for only when what it lists fits (0: no limit). Keeps a backfill of any size in flat memory.
+SINA_DISCOVERY_BACKLOG = 100
+# First in, first out: listed articles are fetched in the roll's order, newest first (Scrapy's
+# default, LIFO, would leave a page's first entries waiting while later pages arrive).
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+# Scrapy's duplicate filter with its fingerprints on disk (memory stays flat in a backfill).
+DUPEFILTER_CLASS = "crawler.storage.seen_keys.SeenKeysDupeFilter"
 CRAWL_STATE_CLASS = (
     "crawler.storage.crawl_state.SQLiteState"  # saved-article store: from_settings(settings)
 )

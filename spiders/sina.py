@@ -9,6 +9,7 @@ from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.arguments import KNOWN, SpiderArguments, parse_arguments
+from crawler.backpressure import DiscoveryBackpressure
 from crawler.downloader.offsite import host_of, is_allowed_host
 from crawler.extensions import health
 from crawler.extensions.offload import on_response_in_worker
@@ -17,6 +18,7 @@ from crawler.site.extraction import NotAnArticle, parse_article
 from crawler.site.feeds import FeedError, parse_feed
 from crawler.site.roll import ROLL_REFERER, RollError, parse_roll, roll_page_url
 from crawler.storage.crawl_state import canonical_key, open_state
+from crawler.storage.seen_keys import SeenKeys
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
     from crawler.storage.crawl_state import ArticleState
 
 SINA_SITE_DOMAINS = ("sina.com.cn", "sina.cn")
-# Roll pages go ahead of articles, so discovery finishes early and articles stream behind it.
+# A roll page goes ahead of the articles waiting, so its listing arrives while they download
+# (crawler.backpressure decides when it may go out at all).
 ROLL_PRIORITY = 10
 ROLL_HEADERS = {"Referer": ROLL_REFERER, "Accept": "application/json, text/plain, */*"}
 _CHANNEL_NAMES = {c.lid: c.name for c in CHANNELS}
@@ -56,7 +59,11 @@ class SinaSpider(scrapy.Spider):
         self.article_state: ArticleState | None = None
         self.roll_api_url = ""
         self.roll_page_size = 50
-        self._seen: set[str] = set()
+        # Canonical keys listed in this run (on disk: a backfill lists hundreds of thousands).
+        self._seen = SeenKeys()
+        self.discovery: DiscoveryBackpressure | None = None
+        # How far each roll channel got: lid -> (last page read, why it stopped or "").
+        self.roll_progress: dict[int, tuple[int, str]] = {}
 
     @classmethod
     def check_arguments(cls, spider_args: dict[str, str]) -> SpiderArguments:
@@ -67,7 +74,8 @@ class SinaSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.roll_api_url = crawler.settings.get("SINA_ROLL_API_URL")
-        spider.roll_page_size = crawler.settings.getint("SINA_ROLL_PAGE_SIZE", 50)
+        spider.roll_page_size = crawler.settings.getint("SINA_ROLL_PAGE_SIZE")
+        spider.discovery = DiscoveryBackpressure.from_crawler(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -78,14 +86,40 @@ class SinaSpider(scrapy.Spider):
                 yield self.article_request(url, channel=None)
             return
         self.article_state = open_state(self.settings)
+        assert self.discovery is not None
+        resumed = self.discovery.resume(self)
+        if resumed is not None:  # a paused JOBDIR job: the rest of discovery is queued or parked
+            for request in resumed:
+                for sent in self.discovery.submit(request):
+                    yield sent
+            return
         for channel in self.args.channels:
-            yield self.roll_request(channel.pageid, channel.lid, page=1)
+            self.roll_progress[channel.lid] = (0, "")
+            for sent in self.discovery.submit(self.roll_request(channel.pageid, channel.lid, 1)):
+                yield sent
         for feed in self.args.feeds:
-            yield scrapy.Request(feed, callback=self.parse_feed, errback=self.feed_error)
+            for sent in self.discovery.submit(self.feed_request(feed)):
+                yield sent
 
     def closed(self, reason: str) -> None:
+        self._seen.close()
         if self.article_state is not None:
             self.article_state.close()
+        if self.roll_progress:
+            self.logger.info("Discovery: %s", self.discovery_summary())
+
+    def discovery_summary(self) -> str:
+        """Say how far discovery got: pages read per channel, and why each stopped."""
+        stats = self.crawler.stats
+        channels = "; ".join(
+            f"lid {lid} {page} page{'s' if page != 1 else ''} ({why or 'not finished'})"
+            for lid, (page, why) in self.roll_progress.items()
+        )
+        return (
+            f"{stats.get_value('discovery/roll_pages', 0)} roll pages read, "
+            f"{stats.get_value('discovery/listed', 0)} articles listed, "
+            f"{stats.get_value('discovery/new', 0)} new; {channels}"
+        )
 
     # --- requests -----------------------------------------------------------------------------
     def roll_request(self, pageid: int, lid: int, page: int) -> scrapy.Request:
@@ -102,6 +136,10 @@ class SinaSpider(scrapy.Spider):
             cb_kwargs={"pageid": pageid, "lid": lid, "page": page},
             meta={"download_slot": download_slot(url)},
         )
+
+    def feed_request(self, url: str) -> scrapy.Request:
+        """Build the request for one feed (RSS, Atom or an OPML directory of feeds)."""
+        return scrapy.Request(url, callback=self.parse_feed, errback=self.feed_error)
 
     def article_request(
         self, url: str, channel: str | None, *, channel_wins: bool = True
@@ -125,10 +163,9 @@ class SinaSpider(scrapy.Spider):
             stats.inc_value("discovery/too_new")
             return
         key = canonical_key(url)
-        if key in self._seen:
+        if not self._seen.add(key):
             stats.inc_value("discovery/duplicate")
             return
-        self._seen.add(key)
         if not self.args.refresh and self.article_state is not None:
             if self.article_state.is_saved(key):
                 stats.inc_value("discovery/already_saved")
@@ -145,14 +182,18 @@ class SinaSpider(scrapy.Spider):
         self, response: Response, pageid: int, lid: int, page: int
     ) -> Iterator[scrapy.Request]:
         """Queue the listed articles, then the next page unless this one was empty or too old."""
+        assert self.discovery is not None
         try:
             entries = parse_roll(response.body, response.url)
         except RollError as exc:
             self.logger.error("Broken roll page: %s", exc)
             self.crawler.stats.inc_value("roll/broken")
             self.crawler.signals.send_catch_log(health.roll_failed, url=exc.url, reason=exc.reason)
+            self.roll_progress[lid] = (page - 1, f"broken page {page}")
+            self.discovery.listed(response.request)
             return
         self.crawler.stats.inc_value("roll/pages")
+        self.crawler.stats.inc_value("discovery/roll_pages")
         self.crawler.signals.send_catch_log(health.roll_fetched, url=response.url)
         channel = _CHANNEL_NAMES.get(lid)
         reached_older = False
@@ -163,24 +204,33 @@ class SinaSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("discovery/too_old")
                 continue
             yield from self.discovered(entry.url, entry.published, channel, channel_wins=True)
+        # Its articles are in the scheduler now: the room this page held goes to the next one.
+        self.discovery.listed(response.request)
         if not entries:
             self.logger.info("Roll lid %d ends at page %d (empty): %s", lid, page, response.url)
+            self.roll_progress[lid] = (page, "empty page")
         elif reached_older:
             self.logger.info("Roll lid %d reached `since` at page %d", lid, page)
+            self.roll_progress[lid] = (page, "reached since")
         elif page < self.args.pages:
-            yield self.roll_request(pageid, lid, page + 1)
+            self.roll_progress[lid] = (page, "")
+            yield from self.discovery.submit(self.roll_request(pageid, lid, page + 1))
+        else:
+            self.roll_progress[lid] = (page, "pages limit")
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Queue a feed's articles (RSS/Atom) or the feeds an OPML directory lists."""
+        assert self.discovery is not None
         try:
             doc = parse_feed(response.body, response.url)
         except FeedError as exc:
             self.logger.error("Broken feed: %s", exc)
             self.crawler.stats.inc_value("feeds/broken")
+            self.discovery.listed(response.request)
             return
         self.crawler.stats.inc_value("feeds/read")
         for feed in doc.feeds:
-            yield scrapy.Request(feed, callback=self.parse_feed, errback=self.feed_error)
+            yield from self.discovery.submit(self.feed_request(feed))
         for entry in doc.entries:
             if self.args.since and entry.published and entry.published < self.args.since:
                 self.crawler.stats.inc_value("discovery/too_old")
@@ -189,6 +239,7 @@ class SinaSpider(scrapy.Spider):
             yield from self.discovered(
                 entry.url, entry.published, doc.title or None, channel_wins=False
             )
+        self.discovery.listed(response.request)
 
     async def parse_article(
         self, response: Response, channel: str | None = None, channel_wins: bool = True
@@ -230,6 +281,11 @@ class SinaSpider(scrapy.Spider):
         url, reason = failure.request.url, describe_failure(failure)
         self.logger.error("Roll API unreachable: %s (%s)", url, reason)
         self.crawler.stats.inc_value("roll/failed")
+        lid, page = failure.request.cb_kwargs.get("lid"), failure.request.cb_kwargs.get("page", 1)
+        if lid is not None:
+            self.roll_progress[lid] = (page - 1, f"page {page} failed")
+        if self.discovery is not None:
+            self.discovery.listed(failure.request)
         self.crawler.signals.send_catch_log(health.roll_failed, url=url, reason=reason)
 
     def feed_error(self, failure: Failure) -> None:
@@ -237,6 +293,8 @@ class SinaSpider(scrapy.Spider):
             "Feed unreachable: %s (%s)", failure.request.url, describe_failure(failure)
         )
         self.crawler.stats.inc_value("feeds/failed")
+        if self.discovery is not None:
+            self.discovery.listed(failure.request)
 
 
 def download_slot(url: str) -> str:
