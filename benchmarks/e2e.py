@@ -53,9 +53,10 @@ class BenchStandIn:
              "--portfile", str(portfile), "--urls-file", str(self.urls_file)],
             cwd=ROOT,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 30 + articles / 500  # 100,000 URLs take a while
         while not portfile.exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError("bench stand-in did not start")
             time.sleep(0.05)
         self.url = f"http://127.0.0.1:{portfile.read_text().strip()}"
