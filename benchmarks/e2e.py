@@ -34,6 +34,7 @@ class Run:
     elapsed: float  # seconds, Scrapy's elapsed_time_seconds
     peak_rss_mib: float
     log: Path
+    peak_pss_mib: float = 0.0  # the whole process tree (crawl + worker process), sampled
 
     @property
     def rate(self) -> float:
@@ -52,9 +53,10 @@ class BenchStandIn:
              "--portfile", str(portfile), "--urls-file", str(self.urls_file)],
             cwd=ROOT,
         )  # fmt: skip
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 30 + articles / 500  # 100,000 URLs take a while
         while not portfile.exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError("bench stand-in did not start")
             time.sleep(0.05)
         self.url = f"http://127.0.0.1:{portfile.read_text().strip()}"
@@ -82,12 +84,47 @@ def proxy_env(url: str) -> dict[str, str]:
     return env
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process below it (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(c) for c in children.read_text().split())
+    return found
+
+
+def tree_pss_kib(pid: int) -> int:
+    """Proportional set size of ``pid`` and its descendants, KiB (shared pages counted once)."""
+    total = 0
+    for member in descendants(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+    return total
+
+
+@dataclass
+class Measured:
+    returncode: int
+    peak_rss_mib: float  # the crawl process alone (wait4's ru_maxrss)
+    peak_pss_mib: float  # the process tree, sampled every PSS_INTERVAL seconds
+
+
+PSS_INTERVAL = 0.1
+
+
 def run_measured(
-    cmd: list[str], env: dict[str, str], log: Path, timeout: float
-) -> tuple[int, float]:
-    """Run ``cmd``; return (exit status, peak RSS in MiB of that process alone)."""
+    cmd: list[str], env: dict[str, str], log: Path, timeout: float, root: Path = ROOT
+) -> Measured:
+    """Run ``cmd`` in ``root``; return its exit status, peak RSS and process tree's peak PSS."""
+    peak_pss = 0
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -95,11 +132,12 @@ def run_measured(
                 break
             if time.monotonic() > deadline:
                 proc.kill()
-            time.sleep(0.05)
+            peak_pss = max(peak_pss, tree_pss_kib(proc.pid))
+            time.sleep(PSS_INTERVAL)
     proc.returncode = os.waitstatus_to_exitcode(status)
     with log.open("a") as out:
         out.write(f"\nbench: cpu user {usage.ru_utime:.2f}s system {usage.ru_stime:.2f}s\n")
-    return proc.returncode, usage.ru_maxrss / 1024  # Linux: kilobytes
+    return Measured(proc.returncode, usage.ru_maxrss / 1024, peak_pss / 1024)  # Linux: KiB
 
 
 def stat(log_text: str, name: str) -> object:
@@ -108,9 +146,17 @@ def stat(log_text: str, name: str) -> object:
 
 
 def run_full(
-    standin: BenchStandIn, work: Path, tag: str, timeout: float = 600, extra: tuple[str, ...] = ()
+    standin: BenchStandIn,
+    work: Path,
+    tag: str,
+    timeout: float = 600,
+    extra: tuple[str, ...] = (),
+    root: Path = ROOT,
 ) -> Run:
-    """`scrapy crawl sina` discovering every listed article from the roll: posts + JSON lines."""
+    """`scrapy crawl sina` discovering every listed article from the roll: posts + JSON lines.
+
+    ``root``: the project checkout to run (another commit's, for a before/after comparison).
+    """
     out = work / tag
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -127,10 +173,10 @@ def run_full(
         *extra,
     ]  # fmt: skip
     log = out / "crawl.log"
-    code, rss = run_measured(cmd, proxy_env(standin.url), log, timeout)
+    measured = run_measured(cmd, proxy_env(standin.url), log, timeout, root)
     text = log.read_text(encoding="utf-8", errors="replace")
-    if code != 0:
-        raise RuntimeError(f"full crawl exited {code}; see {log}")
+    if measured.returncode != 0:
+        raise RuntimeError(f"full crawl exited {measured.returncode}; see {log}")
     urls = {json.loads(line)["url"] for line in feed.read_text(encoding="utf-8").splitlines()}
     posts = sum(1 for _ in (out / "posts").rglob("*.md"))
     if len(urls) != standin.articles or posts != standin.articles:
@@ -139,7 +185,10 @@ def run_full(
             f"{standin.articles} listed; see {log}"
         )
     items = int(stat(text, "item_scraped_count") or 0)
-    run = Run("full", standin.articles, items, float(stat(text, "elapsed_time_seconds")), rss, log)
+    elapsed = float(stat(text, "elapsed_time_seconds"))
+    run = Run(
+        "full", standin.articles, items, elapsed, measured.peak_rss_mib, log, measured.peak_pss_mib
+    )
     # The posts and state are checked; only the log is kept.
     shutil.rmtree(out / "posts", ignore_errors=True)
     return run
@@ -153,15 +202,18 @@ def run_bare(
     out.mkdir(parents=True, exist_ok=True)
     log = out / "crawl.log"
     cmd = [PY, "-m", "benchmarks.bare", "--urls-file", str(standin.urls_file), "--parse", parse]
-    code, rss = run_measured(cmd, proxy_env(standin.url), log, timeout)
+    measured = run_measured(cmd, proxy_env(standin.url), log, timeout)
     text = log.read_text(encoding="utf-8", errors="replace")
-    if code != 0:
-        raise RuntimeError(f"bare crawl exited {code}; see {log}")
+    if measured.returncode != 0:
+        raise RuntimeError(f"bare crawl exited {measured.returncode}; see {log}")
     fetched = int(stat(text, "response_received_count") or 0)
     if fetched != standin.articles:
         raise RuntimeError(f"bare crawl fetched {fetched} of {standin.articles}; see {log}")
     kind = "bare" if parse == "none" else parse
-    return Run(kind, standin.articles, fetched, float(stat(text, "elapsed_time_seconds")), rss, log)
+    elapsed = float(stat(text, "elapsed_time_seconds"))
+    return Run(
+        kind, standin.articles, fetched, elapsed, measured.peak_rss_mib, log, measured.peak_pss_mib
+    )
 
 
 def workdir() -> Path:
@@ -185,16 +237,43 @@ def throughput(articles: int = 1000, repeats: int = 3, work: Path | None = None)
     return runs
 
 
-def memory(sizes: tuple[int, ...] = (1000, 10000), work: Path | None = None) -> list[Run]:
-    """Peak RSS of the full crawl at each size, each next to the bare fetch of the same URLs."""
+def checkout(ref: str, work: Path) -> Path:
+    """Export commit ``ref`` of this repository into ``work`` (git archive; no worktree)."""
+    target = work / f"checkout-{ref.replace('/', '_')}"
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", ref], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def memory(
+    sizes: tuple[int, ...] = (1000, 10000, 100000),
+    work: Path | None = None,
+    baseline: Path | None = None,
+) -> list[Run]:
+    """Peak tree PSS of the full crawl at each size, next to the bare fetch of the same URLs.
+
+    With ``baseline`` (another checkout), its full crawl runs right after ours on the same
+    stand-in (kind "baseline").
+    """
     work = work or workdir()
     runs: list[Run] = []
     for size in sizes:
+        timeout = max(600.0, size / 10)
         with BenchStandIn(size, work) as standin:
-            runs.append(run_bare(standin, work, f"mem-bare-{size}"))
-            runs.append(run_full(standin, work, f"mem-full-{size}"))
+            runs.append(run_bare(standin, work, f"mem-bare-{size}", timeout=timeout))
+            runs.append(run_full(standin, work, f"mem-full-{size}", timeout=timeout))
+            if baseline is not None:
+                before = run_full(
+                    standin, work, f"mem-baseline-{size}", timeout=timeout, root=baseline
+                )
+                before.kind = "baseline"
+                runs.append(before)
             print(
-                f"  memory {size}:", *(f"{r.kind} {r.peak_rss_mib:.0f} MiB" for r in runs[-2:]),
+                f"  memory {size}:",
+                *(f"{r.kind} {r.peak_pss_mib:.0f} MiB {r.rate:.0f}/s" for r in runs if r.articles == size),
                 flush=True,
             )  # fmt: skip
     return runs

@@ -1,6 +1,7 @@
 """`make bench`: run every benchmark on this machine and write benchmarks/RESULTS.md.
 
-    python -m benchmarks.run [--articles 1000] [--repeats 3] [--memory 1000,10000] [--quick]
+    python -m benchmarks.run [--articles 1000] [--repeats 3] [--memory 1000,10000,100000]
+                             [--baseline-ref REF]
 
 Each figure is printed next to a baseline measured in the same run (absolute times drift on a
 shared machine); repeats show the spread.
@@ -88,28 +89,39 @@ def throughput_table(runs: list[e2e.Run]) -> list[str]:
     return lines
 
 
-def memory_table(runs: list[e2e.Run]) -> list[str]:
-    lines = [
-        (
-            "| articles | bare fetch peak RSS MiB (baseline) | full crawl peak RSS MiB "
-            "| full crawl pages/s | bare pages/s |"
-        ),
-        "|---:|---:|---:|---:|---:|",
-    ]
-    pairs = [(runs[i], runs[i + 1]) for i in range(0, len(runs), 2)]
-    for bare, full in pairs:
-        lines.append(
-            f"| {full.articles} | {bare.peak_rss_mib:.0f} | {full.peak_rss_mib:.0f} | "
-            f"{full.rate:.0f} | {bare.rate:.0f} |"
+def memory_table(runs: list[e2e.Run], baseline_ref: str | None = None) -> list[str]:
+    by_size: dict[int, dict[str, e2e.Run]] = {}
+    for run in runs:
+        by_size.setdefault(run.articles, {})[run.kind] = run
+    head = (
+        "| listed articles | bare fetch peak PSS MiB (baseline) | full crawl peak PSS MiB "
+        "| full crawl peak RSS MiB (crawl process) | full crawl pages/s | bare pages/s |"
+    )
+    rule = "|---:|---:|---:|---:|---:|---:|"
+    if baseline_ref:
+        head += f" `{baseline_ref}` full crawl peak PSS MiB | `{baseline_ref}` pages/s |"
+        rule += "---:|---:|"
+    lines = [head, rule]
+    for size, kinds in by_size.items():
+        bare, full = kinds["bare"], kinds["full"]
+        row = (
+            f"| {size} | {bare.peak_pss_mib:.0f} | {full.peak_pss_mib:.0f} | "
+            f"{full.peak_rss_mib:.0f} | {full.rate:.0f} | {bare.rate:.0f} |"
         )
-    if len(pairs) > 1:
-        small, large = pairs[0][1], pairs[-1][1]
+        if baseline_ref and "baseline" in kinds:
+            before = kinds["baseline"]
+            row += f" {before.peak_pss_mib:.0f} | {before.rate:.0f} |"
+        lines.append(row)
+    sizes = sorted(by_size)
+    if len(sizes) > 1:
+        small, large = by_size[sizes[0]]["full"], by_size[sizes[-1]]["full"]
         lines += [
             "",
             (
-                f"Growth from {small.articles} to {large.articles} articles: "
-                f"{large.peak_rss_mib - small.peak_rss_mib:+.0f} MiB. Target: under 150 MB at "
-                "10,000 articles, and no growth with the number of articles."
+                f"Growth of the full crawl from {small.articles} to {large.articles} listed "
+                f"articles: {large.peak_pss_mib - small.peak_pss_mib:+.0f} MiB (peak PSS of the "
+                "process tree: crawl process + extraction worker, sampled every "
+                f"{e2e.PSS_INTERVAL} s). Target: within 15 MiB, and at most 150 MiB."
             ),
         ]
     return lines
@@ -177,7 +189,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000, help="articles per throughput run")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--memory", default="1000,10000", help="crawl sizes for peak RSS")
+    parser.add_argument(
+        "--memory", default="1000,10000,100000", help="listed articles for the backfill runs"
+    )
+    parser.add_argument(
+        "--baseline-ref", help="also run each backfill's full crawl from this commit (before/after)"
+    )
     parser.add_argument("--cost-repeats", type=int, default=10)
     parser.add_argument("--output", type=Path, default=RESULTS)
     opts = parser.parse_args(argv)
@@ -195,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
             "Every crawl runs in its own process against the stand-in (benchmarks/standin_many.py, "
             "also its own process) on 127.0.0.1, AutoThrottle off, the project's concurrency "
             "(CONCURRENT_REQUESTS 16, 8 per domain). pages/s = pages ÷ Scrapy's "
-            "elapsed_time_seconds; peak RSS = ru_maxrss of the crawl process (wait4)."
+            "elapsed_time_seconds; peak RSS = ru_maxrss of the crawl process (wait4); peak PSS = "
+            "the largest sum of Pss over the crawl process and its children "
+            "(/proc/<pid>/smaps_rollup), sampled every 0.1 s."
         ),
         "",
     ]
@@ -205,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     cost = extraction_cost.measure(opts.cost_repeats)
     print("3/4 memory", flush=True)
     sizes = tuple(int(x) for x in opts.memory.split(",") if x)
-    mem = e2e.memory(sizes)
+    baseline = e2e.checkout(opts.baseline_ref, e2e.workdir()) if opts.baseline_ref else None
+    mem = e2e.memory(sizes, baseline=baseline)
     print("4/4 quality", flush=True)
     scores = quality.evaluate()
     body = [
@@ -218,9 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *cost_table(cost),
         "",
-        "## 3. Memory: peak RSS by crawl size",
+        "## 3. Backfill: peak memory of the process tree by listed articles",
         "",
-        *memory_table(mem),
+        *memory_table(mem, opts.baseline_ref),
         "",
         "## 4. Quality per field",
         "",

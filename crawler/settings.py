@@ -116,6 +116,15 @@ SINA_EXPORT_FSYNC = False  # also fsync each export line (survives a power cut; 
 # --- Discovery --------------------------------------------------------------------------------
 SINA_ROLL_API_URL = "https://feed.mix.sina.com.cn/api/roll/get"
 SINA_ROLL_PAGE_SIZE = 50  # entries asked per roll page (`num=`); Sina serves at most 50
+# Requests waiting in the scheduler stay at or below this: the next roll page or feed is asked
+# for only when what it lists fits (0: no limit). Keeps a backfill of any size in flat memory.
+SINA_DISCOVERY_BACKLOG = 100
+# First in, first out: listed articles are fetched in the roll's order, newest first (Scrapy's
+# default, LIFO, would leave a page's first entries waiting while later pages arrive).
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+# Scrapy's duplicate filter with its fingerprints on disk (memory stays flat in a backfill).
+DUPEFILTER_CLASS = "crawler.storage.seen_keys.SeenKeysDupeFilter"
 CRAWL_STATE_CLASS = (
     "crawler.storage.crawl_state.SQLiteState"  # saved-article store: from_settings(settings)
 )
@@ -129,6 +138,8 @@ EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
     "crawler.extensions.health.ProgressLogStats": 0,
     "crawler.extensions.offload.OffloadExtension": 0,  # worker process(es) for CPU work
+    # Stops at start-up when this Scrapy lacks a private name the crawler uses.
+    "crawler.scrapy_internals.ScrapyInternalsCheck": 50,
 }
 # Processes for extraction, cleaning and rendering beside the reactor (0: one thread instead).
 SINA_WORKER_PROCESSES = 1

@@ -343,6 +343,9 @@ UNCHECKED = frozenset(
         "ADDONS",
         "FEED_STORAGES",
         "LOG_FORMATTER",
+        "SCHEDULER_MEMORY_QUEUE",
+        "SCHEDULER_DISK_QUEUE",
+        "DUPEFILTER_CLASS",
     }
 )
 
@@ -386,7 +389,8 @@ RULES: dict[str, Rule] = {
     "SINA_REDIS_IDLE_TIMEOUT": number(0),
     "SINA_REDIS_WORKER_TTL": integer(1),
     "SINA_REDIS_WORKER_ID": text,
-    "SINA_REDIS_OUTAGE_TIMEOUT": number(0),  # empty: <hostname>-<pid>-<random>
+    "SINA_REDIS_OUTAGE_TIMEOUT": number(0),
+    "SINA_DISCOVERY_BACKLOG": integer(0),  # empty: <hostname>-<pid>-<random>
     # --- Scrapy's, as the docs name them ---
     "CONCURRENT_REQUESTS": integer(1),
     "CONCURRENT_REQUESTS_PER_DOMAIN": integer(1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
@@ -16,6 +17,8 @@ from crawler.site.posts import PostOptions, post_filename, post_stem, render_pos
 from crawler.storage.atomic import write_atomically
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from scrapy.crawler import Crawler
     from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
@@ -48,7 +51,7 @@ class MarkdownPostPipeline:
         self.signals = signals  # tells the health ledger which posts were already on disk
         # Post names per directory, by stem, listed once: globbing the directory for every item
         # made each write cost O(posts already there), a 10,000-article crawl O(n^2).
-        self._names: dict[Path, dict[str, set[str]]] = {}
+        self._names = PostNames()
         self._lock = threading.Lock()  # the index is shared by the writer threads
 
     @classmethod
@@ -81,10 +84,10 @@ class MarkdownPostPipeline:
         """Render and write the post; return (written, renamed). Thread-safe."""
         data = render_post(item, self.options).encode("utf-8")
         with self._lock:
-            names = self._names_in(path.parent)
+            self._names_in(path.parent)
         written = write_atomically(path, data)
         with self._lock:
-            renamed = self._remove_other_names(item, keep=path, names=names)
+            renamed = self._remove_other_names(item, keep=path)
         return written, renamed
 
     def _dropped(self, item: ArticleItem, path: Path, exc: OSError) -> DropItem:
@@ -103,35 +106,71 @@ class MarkdownPostPipeline:
             self.signals.send_catch_log(health.post_unchanged, item=item)
         return item
 
-    def _names_in(self, directory: Path) -> dict[str, set[str]]:
-        """Return the post names in ``directory`` by stem; create and list the directory once.
+    def _names_in(self, directory: Path) -> None:
+        """Create and list ``directory`` into the name index, once.
 
         Posts another process adds to the directory during this crawl are not seen; the only
         effect is that such a post's old name survives until the next crawl renames it again.
         """
-        names = self._names.get(directory)
-        if names is None:
-            directory.mkdir(parents=True, exist_ok=True)
-            names = {}
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    if entry.name.endswith(".md"):
-                        names.setdefault(name_stem(entry.name), set()).add(entry.name)
-            self._names[directory] = names
-        return names
+        if self._names.has_directory(directory):
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        with os.scandir(directory) as entries:
+            names = [e.name for e in entries if e.name.endswith(".md")]
+        self._names.add_directory(directory, ((name_stem(n), n) for n in names))
 
-    def _remove_other_names(
-        self, item: ArticleItem, keep: Path, names: dict[str, set[str]]
-    ) -> bool:
+    def _remove_other_names(self, item: ArticleItem, keep: Path) -> bool:
         """Delete this article's post under an older name (its title slug changed)."""
         stem = post_stem(item, self.options)
         removed = False
-        for old in names.get(stem, set()) - {keep.name}:
+        for old in self._names.replace(keep.parent, stem, keep.name):
             with contextlib.suppress(FileNotFoundError):
                 (keep.parent / old).unlink()
             removed = True
-        names[stem] = {keep.name}
         return removed
+
+
+class PostNames:
+    """Post file names by directory and stem, in a temporary SQLite database.
+
+    A backfill writes hundreds of thousands of posts, and a Python dict of sets costs about
+    400 bytes a post; here memory is a bounded page cache. Callers serialise access.
+    """
+
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA cache_size = -512")
+        self._db.execute(
+            "CREATE TABLE names (dir TEXT, stem TEXT, name TEXT, PRIMARY KEY (dir, stem, name))"
+            " WITHOUT ROWID"
+        )
+        self._directories: set[Path] = set()
+
+    def has_directory(self, directory: Path) -> bool:
+        """Tell whether ``directory`` was listed into the index."""
+        return directory in self._directories
+
+    def add_directory(self, directory: Path, names: Iterable[tuple[str, str]]) -> None:
+        """Record the (stem, name) pairs found in ``directory``."""
+        self._db.executemany(
+            "INSERT OR IGNORE INTO names VALUES (?, ?, ?)",
+            ((str(directory), stem, name) for stem, name in names),
+        )
+        self._directories.add(directory)
+
+    def replace(self, directory: Path, stem: str, name: str) -> list[str]:
+        """Make ``name`` the only name of ``stem``; return the other names it had."""
+        key = str(directory)
+        rows = self._db.execute(
+            "SELECT name FROM names WHERE dir = ? AND stem = ? AND name != ?", (key, stem, name)
+        ).fetchall()
+        if rows:
+            self._db.execute(
+                "DELETE FROM names WHERE dir = ? AND stem = ? AND name != ?", (key, stem, name)
+            )
+        self._db.execute("INSERT OR IGNORE INTO names VALUES (?, ?, ?)", (key, stem, name))
+        return [row[0] for row in rows]
 
 
 def name_stem(name: str) -> str:

@@ -9,6 +9,7 @@ from scrapy.http import TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawler.arguments import KNOWN, SpiderArguments, parse_arguments
+from crawler.backpressure import DiscoveryBackpressure
 from crawler.downloader.offsite import host_of, is_allowed_host
 from crawler.extensions import health
 from crawler.extensions.offload import offload_of
@@ -17,6 +18,7 @@ from crawler.site.extraction import NotAnArticle, extract_article
 from crawler.site.feeds import FeedError, parse_feed
 from crawler.site.roll import ROLL_REFERER, RollError, parse_roll_page, roll_page_url, url_problem
 from crawler.storage.crawl_state import canonical_key, open_state
+from crawler.storage.seen_keys import SeenKeys
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -31,7 +33,8 @@ if TYPE_CHECKING:
     from crawler.storage.crawl_state import ArticleState
 
 SINA_SITE_DOMAINS = ("sina.com.cn", "sina.cn")
-# Roll pages go ahead of articles, so discovery finishes early and articles stream behind it.
+# A roll page goes ahead of the articles waiting, so its listing arrives while they download
+# (crawler.backpressure decides when it may go out at all).
 ROLL_PRIORITY = 10
 ROLL_HEADERS = {"Referer": ROLL_REFERER, "Accept": "application/json, text/plain, */*"}
 _CHANNEL_NAMES = {c.lid: c.name for c in CHANNELS}
@@ -56,7 +59,11 @@ class SinaSpider(scrapy.Spider):
         self.article_state: ArticleState | None = None
         self.roll_api_url = ""
         self.roll_page_size = 0  # SINA_ROLL_PAGE_SIZE, set in from_crawler
-        self._seen: set[str] = set()
+        # Canonical keys listed in this run (on disk: a backfill lists hundreds of thousands).
+        self._seen = SeenKeys()
+        self.discovery: DiscoveryBackpressure | None = None
+        # How far each roll channel got: lid -> (last page read, why it stopped or "").
+        self.roll_progress: dict[int, tuple[int, str]] = {}
 
     @classmethod
     def check_arguments(cls, spider_args: dict[str, str]) -> SpiderArguments:
@@ -68,6 +75,7 @@ class SinaSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.roll_api_url = crawler.settings.get("SINA_ROLL_API_URL")
         spider.roll_page_size = crawler.settings.getint("SINA_ROLL_PAGE_SIZE")
+        spider.discovery = DiscoveryBackpressure.from_crawler(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -80,14 +88,40 @@ class SinaSpider(scrapy.Spider):
                 yield self.article_request(url, channel=None)
             return
         self.article_state = open_state(self.settings)
+        assert self.discovery is not None
+        resumed = self.discovery.resume(self)
+        if resumed is not None:  # a paused JOBDIR job: the rest of discovery is queued or parked
+            for request in resumed:
+                for sent in self.discovery.submit(request):
+                    yield sent
+            return
         for channel in self.args.channels:
-            yield self.roll_request(channel.pageid, channel.lid, page=1)
+            self.roll_progress[channel.lid] = (0, "")
+            for sent in self.discovery.submit(self.roll_request(channel.pageid, channel.lid, 1)):
+                yield sent
         for feed in self.args.feeds:
-            yield scrapy.Request(feed, callback=self.parse_feed, errback=self.feed_error)
+            for sent in self.discovery.submit(self.feed_request(feed)):
+                yield sent
 
     def closed(self, reason: str) -> None:
+        self._seen.close()
         if self.article_state is not None:
             self.article_state.close()
+        if self.roll_progress:
+            self.logger.info("Discovery: %s", self.discovery_summary())
+
+    def discovery_summary(self) -> str:
+        """Say how far discovery got: pages read per channel, and why each stopped."""
+        stats = self.crawler.stats
+        channels = "; ".join(
+            f"lid {lid} {page} page{'s' if page != 1 else ''} ({why or 'not finished'})"
+            for lid, (page, why) in self.roll_progress.items()
+        )
+        return (
+            f"{stats.get_value('discovery/roll_pages', 0)} roll pages read, "
+            f"{stats.get_value('discovery/listed', 0)} articles listed, "
+            f"{stats.get_value('discovery/new', 0)} new; {channels}"
+        )
 
     # --- requests -----------------------------------------------------------------------------
     def roll_request(self, pageid: int, lid: int, page: int) -> scrapy.Request:
@@ -104,6 +138,10 @@ class SinaSpider(scrapy.Spider):
             cb_kwargs={"pageid": pageid, "lid": lid, "page": page},
             meta={"download_slot": download_slot(url)},
         )
+
+    def feed_request(self, url: str) -> scrapy.Request:
+        """Build the request for one feed (RSS, Atom or an OPML directory of feeds)."""
+        return scrapy.Request(url, callback=self.parse_feed, errback=self.feed_error)
 
     def article_request(
         self, url: str, channel: str | None, *, channel_wins: bool = True
@@ -129,10 +167,9 @@ class SinaSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value("discovery/listed")
         key = health.entry_key(url)
-        if key in self._seen:
+        if not self._seen.add(key):
             stats.inc_value("discovery/duplicate")
             return
-        self._seen.add(key)
         self.crawler.signals.send_catch_log(health.article_listed, url=url, key=key)
         try:
             problem = url_problem(url)
@@ -188,9 +225,8 @@ class SinaSpider(scrapy.Spider):
         """Account for a listed article older than `since` (the roll goes on to the next)."""
         self.crawler.stats.inc_value("discovery/too_old")
         key = health.entry_key(url)
-        if key in self._seen:
+        if not self._seen.add(key):
             return
-        self._seen.add(key)
         self.crawler.signals.send_catch_log(health.article_listed, url=url, key=key)
         self.article_skipped(url, key, health.OUT_OF_RANGE)
 
@@ -199,16 +235,23 @@ class SinaSpider(scrapy.Spider):
         self, response: Response, pageid: int, lid: int, page: int
     ) -> Iterator[scrapy.Request]:
         """Queue the listed articles, then the next page unless this one was empty or too old."""
+        assert self.discovery is not None
         try:
             roll = parse_roll_page(response.body, response.url, limit=self.roll_page_size)
         except RollError as exc:
             self.logger.error("Broken roll page: %s", exc)
             self.crawler.stats.inc_value("roll/broken")
             self.crawler.signals.send_catch_log(health.roll_failed, url=exc.url, reason=exc.reason)
+            # Its room goes to the next page; the entries behind a broken page still count.
+            self.discovery.listed(response.request)
             if page < self.args.pages:
-                yield self.roll_request(pageid, lid, page + 1)  # the entries behind it still count
+                self.roll_progress[lid] = (page, f"broken page {page}, went on")
+                yield from self.discovery.submit(self.roll_request(pageid, lid, page + 1))
+            else:
+                self.roll_progress[lid] = (page, f"broken page {page}")
             return
         self.crawler.stats.inc_value("roll/pages")
+        self.crawler.stats.inc_value("discovery/roll_pages")
         self.crawler.signals.send_catch_log(health.roll_fetched, url=response.url)
         channel = _CHANNEL_NAMES.get(lid)
         if roll.beyond_limit:
@@ -233,20 +276,29 @@ class SinaSpider(scrapy.Spider):
                 self.out_of_range(entry.url)
                 continue
             yield from self.discovered(entry.url, entry.published, channel, channel_wins=True)
+        # Its articles are in the scheduler now: the room this page held goes to the next one.
+        self.discovery.listed(response.request)
         if not entries:
             self.logger.info("Roll lid %d ends at page %d (empty): %s", lid, page, response.url)
+            self.roll_progress[lid] = (page, "empty page")
         elif reached_older:
             self.logger.info("Roll lid %d reached `since` at page %d", lid, page)
+            self.roll_progress[lid] = (page, "reached since")
         elif page < self.args.pages:
-            yield self.roll_request(pageid, lid, page + 1)
+            self.roll_progress[lid] = (page, "")
+            yield from self.discovery.submit(self.roll_request(pageid, lid, page + 1))
+        else:
+            self.roll_progress[lid] = (page, "pages limit")
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """Queue a feed's articles (RSS/Atom) or the feeds an OPML directory lists."""
+        assert self.discovery is not None
         try:
             doc = parse_feed(response.body, response.url)
         except FeedError as exc:
             self.logger.error("Broken feed: %s", exc)
             self.crawler.stats.inc_value("feeds/broken")
+            self.discovery.listed(response.request)
             return
         self.crawler.stats.inc_value("feeds/read")
         for link in doc.refused:
@@ -257,7 +309,7 @@ class SinaSpider(scrapy.Spider):
             )
             self.crawler.stats.inc_value("feeds/refused_links")
         for feed in doc.feeds:
-            yield scrapy.Request(feed, callback=self.parse_feed, errback=self.feed_error)
+            yield from self.discovery.submit(self.feed_request(feed))
         for entry in doc.entries:
             if self.args.since and entry.published and entry.published < self.args.since:
                 self.out_of_range(entry.url)
@@ -266,6 +318,7 @@ class SinaSpider(scrapy.Spider):
             yield from self.discovered(
                 entry.url, entry.published, doc.title or None, channel_wins=False
             )
+        self.discovery.listed(response.request)
 
     async def parse_article(
         self, response: Response, channel: str | None = None, channel_wins: bool = True
@@ -349,6 +402,11 @@ class SinaSpider(scrapy.Spider):
         url, reason = failure.request.url, describe_failure(failure)
         self.logger.error("Roll API unreachable: %s (%s)", url, reason)
         self.crawler.stats.inc_value("roll/failed")
+        lid, page = failure.request.cb_kwargs.get("lid"), failure.request.cb_kwargs.get("page", 1)
+        if lid is not None:
+            self.roll_progress[lid] = (page - 1, f"page {page} failed")
+        if self.discovery is not None:
+            self.discovery.listed(failure.request)
         self.crawler.signals.send_catch_log(health.roll_failed, url=url, reason=reason)
 
     def feed_error(self, failure: Failure) -> None:
@@ -356,6 +414,8 @@ class SinaSpider(scrapy.Spider):
             "Feed unreachable: %s (%s)", failure.request.url, describe_failure(failure)
         )
         self.crawler.stats.inc_value("feeds/failed")
+        if self.discovery is not None:
+            self.discovery.listed(failure.request)
 
 
 def download_slot(url: str) -> str:

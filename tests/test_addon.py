@@ -48,7 +48,7 @@ def test_without_redis_url_nothing_changes_and_scrapy_redis_is_never_imported():
     assert result.returncode == 0, result.stderr
     scheduler, dupefilter, state, scrapy_redis_loaded, redis_loaded = result.stdout.split()
     assert scheduler == "scrapy.core.scheduler.Scheduler"
-    assert dupefilter == "scrapy.dupefilters.RFPDupeFilter"
+    assert dupefilter == "crawler.storage.seen_keys.SeenKeysDupeFilter"
     assert state != "crawler.distributed.redis_state.RedisArticleState"
     assert (scrapy_redis_loaded, redis_loaded) == ("False", "False")
 

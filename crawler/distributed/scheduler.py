@@ -25,7 +25,7 @@ import logging
 import os
 import secrets
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
@@ -37,6 +37,7 @@ from scrapy_redis.scheduler import Scheduler
 from crawler.distributed.addon import redis_keys
 from crawler.distributed.connection import redis_address
 from crawler.distributed.outage import REDIS_DOWN, RedisOutage
+from crawler.scrapy_internals import requests_in_progress, wake_engine
 
 if TYPE_CHECKING:
     from typing import Self
@@ -276,19 +277,18 @@ class RedisScheduler(Scheduler):
 
     def _wake_engine(self) -> None:
         # An idle engine only asks the scheduler again at its 5 s heartbeat; requests other
-        # workers push meanwhile would wait. Nudging its private next-call is cheap (no-op
-        # when already scheduled) and lets an idle worker join within a second.
+        # workers push meanwhile would wait. Waking it is cheap (no-op when already due) and
+        # lets an idle worker join within a second.
         # Also the outage's retry: a worker with nothing in flight finds Redis back here.
         if not self._redis_ready():
             return
-        slot = getattr(self.crawler.engine, "_slot", None)
         try:
             waiting = len(self.queue)
         except REDIS_DOWN as exc:
             self._redis_failed(exc)
             return
-        if slot is not None and slot.closing is None and waiting:
-            slot.nextcall.schedule()
+        if waiting:
+            wake_engine(self.crawler)
 
     # --- Redis outages ------------------------------------------------------------------------
     def _hold(self, request: Request) -> None:
@@ -347,8 +347,7 @@ class RedisScheduler(Scheduler):
     def _settle(self) -> None:
         # The engine keeps a request in its slot until download, callback and item pipelines
         # are all done; there is no public signal for that moment, hence the private read.
-        slot = getattr(self.crawler.engine, "_slot", None)
-        inprogress: Any = getattr(slot, "inprogress", ())
+        inprogress = requests_in_progress(self.crawler)
         done = [request for request in self._popped if request not in inprogress]
         if done:
             # Forgotten only once Redis took the removal: a failed call leaves them to retry.

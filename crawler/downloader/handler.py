@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 
+from crawler.scrapy_internals import connection_pool
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -24,7 +26,7 @@ class PooledHTTP11DownloadHandler(HTTP11DownloadHandler):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         settings = crawler.settings
-        self._pool.maxPersistentPerHost = max(
+        connection_pool(self).maxPersistentPerHost = max(
             settings.getint("CONCURRENT_REQUESTS"),
             settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
         )
