@@ -82,7 +82,10 @@ def scheduler_backlog(crawler: Crawler) -> int | None:
     """
     engine = _running_engine(crawler)
     scheduler = engine.scheduler if engine is not None else None
-    return len(scheduler) if isinstance(scheduler, Scheduler) else None
+    # Not isinstance: Scrapy's scheduler metaclass calls any object with its methods a
+    # Scheduler, scrapy-redis's (whose len() asks Redis) included.
+    in_process = scheduler is not None and Scheduler in type(scheduler).__mro__
+    return len(scheduler) if in_process else None
 
 
 def connection_pool(handler: HTTP11DownloadHandler) -> HTTPConnectionPool:
