@@ -166,12 +166,21 @@ def encoding(settings: BaseSettings, name: str) -> None:
     value = settings.get(name)
     if value is None:
         return
-    try:
-        codecs.lookup(value)
-    except (LookupError, TypeError):
+    if not _is_text_encoding(value):
         raise SettingError(
             f"{name} must name a text encoding such as utf-8, got {_shown(value)}"
         ) from None
+
+
+def _is_text_encoding(value: object) -> bool:
+    # codecs.lookup also knows bytes-to-bytes and str-to-str codecs (rot13, base64, zlib);
+    # the export calls str.encode, which refuses those on every item.
+    try:
+        codecs.lookup(value)  # type: ignore[arg-type]
+        "".encode(value)  # type: ignore[arg-type]
+    except (LookupError, TypeError):
+        return False
+    return True
 
 
 def integer_list(settings: BaseSettings, name: str) -> None:
@@ -187,11 +196,20 @@ def integer_list(settings: BaseSettings, name: str) -> None:
 def mapping(settings: BaseSettings, name: str) -> None:
     """Require a dict, or its JSON text on the command line."""
     try:
-        settings.getdict(name)
+        value = settings.getdict(name)
     except (TypeError, ValueError):
         raise SettingError(
             f"{name} must be a dict (JSON on the command line), got {_shown(settings.get(name))}"
         ) from None
+    if name != "FEEDS":
+        return
+    for uri, options in value.items():
+        codec = options.get("encoding") if isinstance(options, dict) else None
+        if codec is not None and not _is_text_encoding(codec):
+            raise SettingError(
+                f"{name}: the export {uri} must name a text encoding such as utf-8, "
+                f"got {_shown(codec)}"
+            )
 
 
 def time_zone(settings: BaseSettings, name: str) -> None:
@@ -262,12 +280,17 @@ def importable(settings: BaseSettings, name: str) -> None:
     """Require the import path of an object (a class), which must import."""
     value = settings.get(name)
     try:
-        load_object(value)
+        found = load_object(value)
     except (ImportError, AttributeError, NameError, TypeError, ValueError) as exc:
         raise SettingError(
             f"{name} must be the import path of a class, got {_shown(value)} "
             f"({type(exc).__name__}: {exc})".replace("\n", " ")
         ) from None
+    if not isinstance(found, type):
+        raise SettingError(
+            f"{name} must be the import path of a class, got {_shown(value)} "
+            f"(a {type(found).__name__})"
+        )
 
 
 def _folder(settings: BaseSettings, name: str, *, allow_empty: bool) -> None:

@@ -138,6 +138,21 @@ BAD = [
         "klingon",
         "FEED_EXPORT_ENCODING must name a text encoding such as utf-8, got 'klingon'",
     ),
+    (
+        "FEED_EXPORT_ENCODING",
+        "rot13",
+        "FEED_EXPORT_ENCODING must name a text encoding such as utf-8, got 'rot13'",
+    ),
+    (
+        "FEEDS",
+        '{"out.jsonl": {"format": "jsonlines", "encoding": "base64"}}',
+        "FEEDS: the export out.jsonl must name a text encoding such as utf-8, got 'base64'",
+    ),
+    (
+        "CRAWL_STATE_CLASS",
+        "os.path",
+        "CRAWL_STATE_CLASS must be the import path of a class, got 'os.path' (a module)",
+    ),
     ("JOBDIR", "{file}", "JOBDIR must be a folder, got '{file}', which is a file"),
     (
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE",
