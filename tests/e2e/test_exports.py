@@ -10,7 +10,7 @@ pytestmark = pytest.mark.e2e
 
 FIELDS = [
     "url", "doc_id", "title", "author", "editor", "date",
-    "body", "categories", "keywords", "headimg", "channel",
+    "body", "categories", "keywords", "headimg", "channel", "template",
 ]  # fmt: skip
 
 
