@@ -129,6 +129,9 @@ EXTENSIONS = {
     "scrapy.extensions.logstats.LogStats": None,
     "crawler.extensions.health.ProgressLogStats": 0,
     "crawler.extensions.offload.OffloadExtension": 0,  # worker process(es) for CPU work
+    # Counts an item the exporter could not write, so it is failed, not marked saved.
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "crawler.storage.export.CountingFeedExporter": 0,
 }
 # Processes for extraction, cleaning and rendering beside the reactor (0: one thread instead).
 SINA_WORKER_PROCESSES = 1

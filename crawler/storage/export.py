@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy.extensions.feedexport import FileFeedStorage
+from scrapy.extensions.feedexport import FeedExporter, FileFeedStorage
 
 if TYPE_CHECKING:
     from typing import IO, Self
@@ -84,3 +84,25 @@ class SyncedFileFeedStorage(FileFeedStorage):
     def open(self, spider: Spider) -> IO[bytes]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         return SyncedFile(self.path, self.write_mode, self.stats, fsync=self.fsync)
+
+
+class CountingFeedExporter(FeedExporter):
+    """Scrapy's FeedExporter, counting in `export/failed` an item its exporter could not write.
+
+    An exporter can fail before a byte reaches the storage (FEED_EXPORT_ENCODING=ascii on
+    Chinese text, a format that cannot hold a date): Scrapy logs it and goes on, and the
+    state pipeline would mark the article saved with no line in the export.
+    """
+
+    def item_scraped(self, item: Any, spider: Spider) -> None:
+        failed_before = (
+            self.crawler.stats.get_value("export/failed", 0) if self.crawler.stats else 0
+        )
+        try:
+            super().item_scraped(item, spider)
+        except Exception:
+            stats = self.crawler.stats
+            # SyncedFile has counted its own write errors already.
+            if stats is not None and stats.get_value("export/failed", 0) == failed_before:
+                stats.inc_value("export/failed")
+            raise
