@@ -75,6 +75,13 @@ class SinaSpider(scrapy.Spider):
             # Explicit URLs are always fetched (the state pipeline still records them).
             for url in self.args.urls:
                 key = health.entry_key(url)
+                if key in self._seen:
+                    # Another form of an article already asked for (http/https, mobile, a
+                    # query): fetching it again would export it twice and let the later
+                    # form's outcome overwrite the first's in the ledger.
+                    self.logger.info("Skipped %s: the same article as an earlier URL", url)
+                    self.crawler.stats.inc_value("discovery/duplicate")
+                    continue
                 self._seen.add(key)
                 self.crawler.signals.send_catch_log(health.article_listed, url=url, key=key)
                 yield self.article_request(url, channel=None)
