@@ -299,6 +299,8 @@ def _folder(settings: BaseSettings, name: str, *, allow_empty: bool) -> None:
         if allow_empty:
             return
         raise SettingError(f"{name} must be a folder path, got an empty value")
+    if not str(value).strip():  # a folder named ' ' in the working folder is never meant
+        raise SettingError(f"{name} must be a folder path, got {_shown(value)}")
     path = Path(str(value)).expanduser().absolute()
     # The folder is made on first use; what exists of its path must be folders.
     for existing in (path, *path.parents):
@@ -324,6 +326,8 @@ def file_or_empty(settings: BaseSettings, name: str) -> None:
     value = settings.get(name)
     if value in ("", None):
         return
+    if not str(value).strip():
+        raise SettingError(f"{name} must be a file path, got {_shown(value)}")
     path = Path(str(value)).expanduser().absolute()
     if path.is_dir():
         raise SettingError(f"{name} must be a file path, got {_shown(value)}, which is a folder")

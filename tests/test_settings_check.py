@@ -154,6 +154,10 @@ BAD = [
         "CRAWL_STATE_CLASS must be the import path of a class, got 'os.path' (a module)",
     ),
     ("JOBDIR", "{file}", "JOBDIR must be a folder, got '{file}', which is a file"),
+    ("JOBDIR", " ", "JOBDIR must be a folder path, got ' '"),
+    ("CRAWL_STATE_DIR", "  ", "CRAWL_STATE_DIR must be a folder path, got '  '"),
+    ("MARKDOWN_POSTS_DIR", " ", "MARKDOWN_POSTS_DIR must be a folder path, got ' '"),
+    ("CRAWL_LOCK_FILE", " ", "CRAWL_LOCK_FILE must be a file path, got ' '"),
     (
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE",
         "big",
