@@ -353,7 +353,8 @@ def test_unwritable_posts_folder_fails_clearly_and_keeps_state(standin, tmp_path
     # Found before crawling: one line, nothing fetched (it used to fail article by article).
     assert result.returncode == 2
     assert result.log.strip() == (
-        f"scrapy crawl sina: error: MARKDOWN_POSTS_DIR: {blocker} is a file, not a folder"
+        f"scrapy crawl sina: error: MARKDOWN_POSTS_DIR must be a folder, got '{bad}', "
+        f"which is under {blocker}, a file"
     )
     assert standin.article_hits() == {}
     assert not (tmp_path / "state").exists()  # the state did not advance
