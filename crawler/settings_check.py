@@ -178,7 +178,7 @@ def _is_text_encoding(value: object) -> bool:
     try:
         codecs.lookup(value)  # type: ignore[arg-type]
         "".encode(value)  # type: ignore[arg-type]
-    except (LookupError, TypeError):
+    except (LookupError, TypeError, ValueError):  # ValueError: a NUL or a lone surrogate
         return False
     return True
 
@@ -268,7 +268,13 @@ def redis_url(settings: BaseSettings, name: str) -> None:
     value = settings.get(name)
     if value in ("", None):
         return
-    scheme = urlsplit(value).scheme if isinstance(value, str) else ""
+    try:
+        scheme = urlsplit(value).scheme if isinstance(value, str) else ""
+    except ValueError:  # 'redis://[::1:6379': an unclosed IPv6 bracket
+        raise SettingError(
+            f"{name} must be empty or a redis://, rediss:// or unix:// URL, "
+            "got one that does not parse"
+        ) from None
     if scheme not in REDIS_SCHEMES:
         got = f"one starting {scheme + '://'!r}" if scheme else "a value with no scheme"
         raise SettingError(
@@ -293,6 +299,16 @@ def importable(settings: BaseSettings, name: str) -> None:
         )
 
 
+def _expanded(settings: BaseSettings, name: str, kind: str) -> Path:
+    value = settings.get(name)
+    try:
+        return Path(str(value)).expanduser().absolute()
+    except RuntimeError:  # '~nosuchuser/x'
+        raise SettingError(
+            f"{name} must be a {kind} path, got {_shown(value)} (no such user's home)"
+        ) from None
+
+
 def _folder(settings: BaseSettings, name: str, *, allow_empty: bool) -> None:
     value = settings.get(name)
     if value in ("", None):
@@ -301,7 +317,7 @@ def _folder(settings: BaseSettings, name: str, *, allow_empty: bool) -> None:
         raise SettingError(f"{name} must be a folder path, got an empty value")
     if not str(value).strip():  # a folder named ' ' in the working folder is never meant
         raise SettingError(f"{name} must be a folder path, got {_shown(value)}")
-    path = Path(str(value)).expanduser().absolute()
+    path = _expanded(settings, name, "folder")
     # The folder is made on first use; what exists of its path must be folders.
     for existing in (path, *path.parents):
         if existing.exists():
@@ -328,7 +344,7 @@ def file_or_empty(settings: BaseSettings, name: str) -> None:
         return
     if not str(value).strip():
         raise SettingError(f"{name} must be a file path, got {_shown(value)}")
-    path = Path(str(value)).expanduser().absolute()
+    path = _expanded(settings, name, "file")
     if path.is_dir():
         raise SettingError(f"{name} must be a file path, got {_shown(value)}, which is a folder")
     for existing in path.parents:

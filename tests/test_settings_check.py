@@ -155,6 +155,26 @@ BAD = [
     ),
     ("JOBDIR", "{file}", "JOBDIR must be a folder, got '{file}', which is a file"),
     ("JOBDIR", " ", "JOBDIR must be a folder path, got ' '"),
+    (
+        "CRAWL_STATE_DIR",
+        "~nosuchuser/state",
+        "CRAWL_STATE_DIR must be a folder path, got '~nosuchuser/state' (no such user's home)",
+    ),
+    (
+        "LOG_FILE",
+        "~nosuchuser/crawl.log",
+        "LOG_FILE must be a file path, got '~nosuchuser/crawl.log' (no such user's home)",
+    ),
+    (
+        "REDIS_URL",
+        "redis://[::1:6379/0",
+        "REDIS_URL must be empty or a redis://, rediss:// or unix:// URL, got one that does not parse",
+    ),
+    (
+        "FEED_EXPORT_ENCODING",
+        "utf\x00",
+        "FEED_EXPORT_ENCODING must name a text encoding such as utf-8, got 'utf\\x00'",
+    ),
     ("CRAWL_STATE_DIR", "  ", "CRAWL_STATE_DIR must be a folder path, got '  '"),
     ("MARKDOWN_POSTS_DIR", " ", "MARKDOWN_POSTS_DIR must be a folder path, got ' '"),
     ("CRAWL_LOCK_FILE", " ", "CRAWL_LOCK_FILE must be a file path, got ' '"),
