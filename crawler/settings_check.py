@@ -301,12 +301,14 @@ def importable(settings: BaseSettings, name: str) -> None:
 
 def _expanded(settings: BaseSettings, name: str, kind: str) -> Path:
     value = settings.get(name)
-    try:
-        return Path(str(value)).expanduser().absolute()
-    except RuntimeError:  # '~nosuchuser/x'
+    # Only a shell expands ~; a quoted -s value (crontab, systemd, Scrapyd) reaches the crawl
+    # as is, and the folder it makes is ./~ while the check would have looked at $HOME.
+    if str(value).startswith("~"):
         raise SettingError(
-            f"{name} must be a {kind} path, got {_shown(value)} (no such user's home)"
-        ) from None
+            f"{name} must be a {kind} path without a leading ~ (the crawl would make a "
+            f"folder named ~), got {_shown(value)}"
+        )
+    return Path(str(value)).absolute()
 
 
 def _folder(settings: BaseSettings, name: str, *, allow_empty: bool) -> None:

@@ -156,14 +156,28 @@ BAD = [
     ("JOBDIR", "{file}", "JOBDIR must be a folder, got '{file}', which is a file"),
     ("JOBDIR", " ", "JOBDIR must be a folder path, got ' '"),
     (
+        "MARKDOWN_POSTS_DIR",
+        "~/blog/source/_posts",
+        (
+            "MARKDOWN_POSTS_DIR must be a folder path without a leading ~ (the crawl would make a "
+            "folder named ~), got '~/blog/source/_posts'"
+        ),
+    ),
+    (
         "CRAWL_STATE_DIR",
         "~nosuchuser/state",
-        "CRAWL_STATE_DIR must be a folder path, got '~nosuchuser/state' (no such user's home)",
+        (
+            "CRAWL_STATE_DIR must be a folder path without a leading ~ (the crawl would make a "
+            "folder named ~), got '~nosuchuser/state'"
+        ),
     ),
     (
         "LOG_FILE",
         "~nosuchuser/crawl.log",
-        "LOG_FILE must be a file path, got '~nosuchuser/crawl.log' (no such user's home)",
+        (
+            "LOG_FILE must be a file path without a leading ~ (the crawl would make a "
+            "folder named ~), got '~nosuchuser/crawl.log'"
+        ),
     ),
     (
         "REDIS_URL",
