@@ -228,6 +228,12 @@ class SinaSpider(scrapy.Spider):
             )
             self.crawler.stats.inc_value("roll/entries_beyond_num", roll.beyond_limit)
         if roll.without_url:
+            # Nothing to fetch or name (javascript:, empty, missing): one line for the page.
+            self.logger.warning(
+                "Skipped %d entries with no http(s) URL on roll page %s",
+                roll.without_url,
+                response.url,
+            )
             self.crawler.stats.inc_value("roll/entries_without_url", roll.without_url)
         for url, _problem in roll.bad_entries:
             yield from self.discovered(url, None, channel, channel_wins=True)
