@@ -341,7 +341,8 @@ def test_a_posts_folder_that_is_a_file_is_one_line(site, tmp_path):
     result = run_crawl(site, tmp_path)
     assert result.returncode == 2
     assert error_line(result) == (
-        f"scrapy crawl sina: error: MARKDOWN_POSTS_DIR: {tmp_path / 'posts'} is a file, not a folder"
+        f"scrapy crawl sina: error: MARKDOWN_POSTS_DIR must be a folder, "
+        f"got '{tmp_path / 'posts'}', which is a file"
     )
     assert site.roll_hits() == []
 
