@@ -63,4 +63,4 @@ def test_canary_fails_loudly_on_a_redesign(tmp_path):
     )
     for template, url in CANARY_PAGES:
         assert f"  {as_http(url)}: read by the generic template, expected {template}" in lines
-    assert "  the crawl exited with status 3 (see docs: exit codes)" in lines
+    assert "  the crawl exited with status 4 (see docs: exit codes)" in lines  # drift
