@@ -140,6 +140,9 @@ EXTENSIONS = {
     "crawler.extensions.offload.OffloadExtension": 0,  # worker process(es) for CPU work
     # Stops at start-up when this Scrapy lacks a private name the crawler uses.
     "crawler.scrapy_internals.ScrapyInternalsCheck": 50,
+    # Counts an item the exporter could not write, so it is failed, not marked saved.
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "crawler.storage.export.CountingFeedExporter": 0,
 }
 # Processes for extraction, cleaning and rendering beside the reactor (0: one thread instead).
 SINA_WORKER_PROCESSES = 1

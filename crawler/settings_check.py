@@ -166,12 +166,21 @@ def encoding(settings: BaseSettings, name: str) -> None:
     value = settings.get(name)
     if value is None:
         return
-    try:
-        codecs.lookup(value)
-    except (LookupError, TypeError):
+    if not _is_text_encoding(value):
         raise SettingError(
             f"{name} must name a text encoding such as utf-8, got {_shown(value)}"
         ) from None
+
+
+def _is_text_encoding(value: object) -> bool:
+    # codecs.lookup also knows bytes-to-bytes and str-to-str codecs (rot13, base64, zlib);
+    # the export calls str.encode, which refuses those on every item.
+    try:
+        codecs.lookup(value)  # type: ignore[arg-type]
+        "".encode(value)  # type: ignore[arg-type]
+    except (LookupError, TypeError, ValueError):  # ValueError: a NUL or a lone surrogate
+        return False
+    return True
 
 
 def integer_list(settings: BaseSettings, name: str) -> None:
@@ -187,11 +196,20 @@ def integer_list(settings: BaseSettings, name: str) -> None:
 def mapping(settings: BaseSettings, name: str) -> None:
     """Require a dict, or its JSON text on the command line."""
     try:
-        settings.getdict(name)
+        value = settings.getdict(name)
     except (TypeError, ValueError):
         raise SettingError(
             f"{name} must be a dict (JSON on the command line), got {_shown(settings.get(name))}"
         ) from None
+    if name != "FEEDS":
+        return
+    for uri, options in value.items():
+        codec = options.get("encoding") if isinstance(options, dict) else None
+        if codec is not None and not _is_text_encoding(codec):
+            raise SettingError(
+                f"{name}: the export {uri} must name a text encoding such as utf-8, "
+                f"got {_shown(codec)}"
+            )
 
 
 def time_zone(settings: BaseSettings, name: str) -> None:
@@ -250,7 +268,13 @@ def redis_url(settings: BaseSettings, name: str) -> None:
     value = settings.get(name)
     if value in ("", None):
         return
-    scheme = urlsplit(value).scheme if isinstance(value, str) else ""
+    try:
+        scheme = urlsplit(value).scheme if isinstance(value, str) else ""
+    except ValueError:  # 'redis://[::1:6379': an unclosed IPv6 bracket
+        raise SettingError(
+            f"{name} must be empty or a redis://, rediss:// or unix:// URL, "
+            "got one that does not parse"
+        ) from None
     if scheme not in REDIS_SCHEMES:
         got = f"one starting {scheme + '://'!r}" if scheme else "a value with no scheme"
         raise SettingError(
@@ -262,12 +286,29 @@ def importable(settings: BaseSettings, name: str) -> None:
     """Require the import path of an object (a class), which must import."""
     value = settings.get(name)
     try:
-        load_object(value)
+        found = load_object(value)
     except (ImportError, AttributeError, NameError, TypeError, ValueError) as exc:
         raise SettingError(
             f"{name} must be the import path of a class, got {_shown(value)} "
             f"({type(exc).__name__}: {exc})".replace("\n", " ")
         ) from None
+    if not isinstance(found, type):
+        raise SettingError(
+            f"{name} must be the import path of a class, got {_shown(value)} "
+            f"(a {type(found).__name__})"
+        )
+
+
+def _expanded(settings: BaseSettings, name: str, kind: str) -> Path:
+    value = settings.get(name)
+    # Only a shell expands ~; a quoted -s value (crontab, systemd, Scrapyd) reaches the crawl
+    # as is, and the folder it makes is ./~ while the check would have looked at $HOME.
+    if str(value).startswith("~"):
+        raise SettingError(
+            f"{name} must be a {kind} path without a leading ~ (the crawl would make a "
+            f"folder named ~), got {_shown(value)}"
+        )
+    return Path(str(value)).absolute()
 
 
 def _folder(settings: BaseSettings, name: str, *, allow_empty: bool) -> None:
@@ -276,7 +317,9 @@ def _folder(settings: BaseSettings, name: str, *, allow_empty: bool) -> None:
         if allow_empty:
             return
         raise SettingError(f"{name} must be a folder path, got an empty value")
-    path = Path(str(value)).expanduser().absolute()
+    if not str(value).strip():  # a folder named ' ' in the working folder is never meant
+        raise SettingError(f"{name} must be a folder path, got {_shown(value)}")
+    path = _expanded(settings, name, "folder")
     # The folder is made on first use; what exists of its path must be folders.
     for existing in (path, *path.parents):
         if existing.exists():
@@ -301,7 +344,9 @@ def file_or_empty(settings: BaseSettings, name: str) -> None:
     value = settings.get(name)
     if value in ("", None):
         return
-    path = Path(str(value)).expanduser().absolute()
+    if not str(value).strip():
+        raise SettingError(f"{name} must be a file path, got {_shown(value)}")
+    path = _expanded(settings, name, "file")
     if path.is_dir():
         raise SettingError(f"{name} must be a file path, got {_shown(value)}, which is a folder")
     for existing in path.parents:

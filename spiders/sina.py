@@ -83,6 +83,13 @@ class SinaSpider(scrapy.Spider):
             # Explicit URLs are always fetched (the state pipeline still records them).
             for url in self.args.urls:
                 key = health.entry_key(url)
+                if key in self._seen:
+                    # Another form of an article already asked for (http/https, mobile, a
+                    # query): fetching it again would export it twice and let the later
+                    # form's outcome overwrite the first's in the ledger.
+                    self.logger.info("Skipped %s: the same article as an earlier URL", url)
+                    self.crawler.stats.inc_value("discovery/duplicate")
+                    continue
                 self._seen.add(key)
                 self.crawler.signals.send_catch_log(health.article_listed, url=url, key=key)
                 yield self.article_request(url, channel=None)
@@ -264,6 +271,12 @@ class SinaSpider(scrapy.Spider):
             )
             self.crawler.stats.inc_value("roll/entries_beyond_num", roll.beyond_limit)
         if roll.without_url:
+            # Nothing to fetch or name (javascript:, empty, missing): one line for the page.
+            self.logger.warning(
+                "Skipped %d entries with no http(s) URL on roll page %s",
+                roll.without_url,
+                response.url,
+            )
             self.crawler.stats.inc_value("roll/entries_without_url", roll.without_url)
         for url, _problem in roll.bad_entries:
             yield from self.discovered(url, None, channel, channel_wins=True)

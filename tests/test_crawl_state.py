@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 from scrapy.settings import Settings
@@ -200,3 +202,23 @@ def test_check_state_creates_nothing_and_finds_damage(tmp_path):
     (tmp_path / "state" / "articles.sqlite3").write_bytes(b"garbage" * 100)
     with pytest.raises(StateUnusable, match="is damaged"):
         check_state(settings)
+
+
+def test_check_state_finds_a_state_folder_that_cannot_be_made(tmp_path, monkeypatch):
+    # A read-only file system (or a folder the user may not write): the state folder cannot be
+    # made. Root ignores folder permissions, so the file system's answer is simulated.
+    readonly = tmp_path / "readonly"
+    readonly.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: Path(path) != readonly and real_access(path, mode)
+    )
+    settings = Settings({"CRAWL_STATE_DIR": str(readonly / "state")})
+    settings.setmodule("crawler.settings", priority="default")
+    with pytest.raises(StateUnusable) as caught:
+        check_state(settings)
+    assert str(caught.value) == (
+        f"crawl state folder {readonly / 'state'} cannot be made: {readonly} is not writable; "
+        "point CRAWL_STATE_DIR elsewhere"
+    )
+    assert list(readonly.iterdir()) == []

@@ -155,3 +155,19 @@ def test_a_refused_local_url_is_logged_counted_and_reported(caplog):
     assert failed == [
         ("file:///etc/passwd", "not an http(s) URL, and not one given on the command line")
     ]
+
+
+def test_allowed_domains_typed_with_spaces_or_stray_commas_still_match():
+    # -s "SINA_ALLOWED_DOMAINS=sina.com.cn, sina.cn," as a person types a list.
+    crawler = get_crawler(
+        SinaSpider,
+        {"SINA_ROLL_API_URL": ROLL_API, "SINA_ALLOWED_DOMAINS": "sina.com.cn, sina.cn,"},
+    )
+    crawler.spider = crawler._create_spider()
+    mw = SinaOffsiteMiddleware.from_crawler(crawler)
+    mw.spider_opened(crawler.spider)
+    assert mw.should_follow(Request("https://finance.sina.cn/a.d.html"), crawler.spider)
+    assert not mw.should_follow(Request("http://evil.example/"), crawler.spider)
+    commas_only = get_crawler(SinaSpider, {"SINA_ALLOWED_DOMAINS": ","})
+    with pytest.raises(NotConfigured):  # nothing named: every host, as documented for empty
+        SinaOffsiteMiddleware.from_crawler(commas_only)

@@ -138,7 +138,60 @@ BAD = [
         "klingon",
         "FEED_EXPORT_ENCODING must name a text encoding such as utf-8, got 'klingon'",
     ),
+    (
+        "FEED_EXPORT_ENCODING",
+        "rot13",
+        "FEED_EXPORT_ENCODING must name a text encoding such as utf-8, got 'rot13'",
+    ),
+    (
+        "FEEDS",
+        '{"out.jsonl": {"format": "jsonlines", "encoding": "base64"}}',
+        "FEEDS: the export out.jsonl must name a text encoding such as utf-8, got 'base64'",
+    ),
+    (
+        "CRAWL_STATE_CLASS",
+        "os.path",
+        "CRAWL_STATE_CLASS must be the import path of a class, got 'os.path' (a module)",
+    ),
     ("JOBDIR", "{file}", "JOBDIR must be a folder, got '{file}', which is a file"),
+    ("JOBDIR", " ", "JOBDIR must be a folder path, got ' '"),
+    (
+        "MARKDOWN_POSTS_DIR",
+        "~/blog/source/_posts",
+        (
+            "MARKDOWN_POSTS_DIR must be a folder path without a leading ~ (the crawl would make a "
+            "folder named ~), got '~/blog/source/_posts'"
+        ),
+    ),
+    (
+        "CRAWL_STATE_DIR",
+        "~nosuchuser/state",
+        (
+            "CRAWL_STATE_DIR must be a folder path without a leading ~ (the crawl would make a "
+            "folder named ~), got '~nosuchuser/state'"
+        ),
+    ),
+    (
+        "LOG_FILE",
+        "~nosuchuser/crawl.log",
+        (
+            "LOG_FILE must be a file path without a leading ~ (the crawl would make a "
+            "folder named ~), got '~nosuchuser/crawl.log'"
+        ),
+    ),
+    (
+        "REDIS_URL",
+        "redis://[::1:6379/0",
+        "REDIS_URL must be empty or a redis://, rediss:// or unix:// URL, got one that does not parse",
+    ),
+    (
+        "FEED_EXPORT_ENCODING",
+        "utf\x00",
+        "FEED_EXPORT_ENCODING must name a text encoding such as utf-8, got 'utf\\x00'",
+    ),
+    ("CRAWL_STATE_DIR", "  ", "CRAWL_STATE_DIR must be a folder path, got '  '"),
+    ("MARKDOWN_POSTS_DIR", " ", "MARKDOWN_POSTS_DIR must be a folder path, got ' '"),
+    ("CRAWL_LOCK_FILE", " ", "CRAWL_LOCK_FILE must be a file path, got ' '"),
     (
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE",
         "big",

@@ -86,7 +86,8 @@ class SinaOffsiteMiddleware(OffsiteMiddleware):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        domains = crawler.settings.getlist("SINA_ALLOWED_DOMAINS")
+        # As typed on a command line: "sina.com.cn, sina.cn," (spaces, a stray comma).
+        domains = [d.strip() for d in crawler.settings.getlist("SINA_ALLOWED_DOMAINS") if d.strip()]
         if not domains:
             raise NotConfigured("SINA_ALLOWED_DOMAINS is empty: every host is allowed")
         o = cls(crawler.stats, domains, crawler.settings.get("SINA_ROLL_API_URL"))

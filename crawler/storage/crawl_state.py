@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import time
@@ -192,6 +193,18 @@ def check_state(settings: BaseSettings) -> None:
     path = Path(directory) / STATE_FILE
     if path.exists():
         SQLiteState(path).close()
+        return
+    # The folder and file are made when the crawl starts: the nearest folder that exists must
+    # take them (a read-only file system failed there with a traceback).
+    existing = path.parent.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not os.access(existing, os.W_OK | os.X_OK):
+        done = "written" if existing == path.parent.absolute() else "made"
+        raise StateUnusable(
+            f"crawl state folder {path.parent} cannot be {done}: {existing} is not writable; "
+            "point CRAWL_STATE_DIR elsewhere"
+        )
 
 
 def open_state(settings: BaseSettings) -> ArticleState:
