@@ -1,4 +1,7 @@
-"""Feed parsing (OPML directories, RSS, Atom), the second discovery source, without a crawl."""
+"""Feed parsing (OPML directories, RSS, Atom), the second discovery source, without a crawl.
+
+Feeds come from tests/fixtures or are built here; their URLs are only text: nothing is fetched.
+"""
 
 from __future__ import annotations
 

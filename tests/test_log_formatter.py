@@ -1,4 +1,7 @@
-"""crawler.log_formatter: a dropped or failed item is named by its URL, never printed whole."""
+"""crawler.log_formatter: a dropped or failed item is named by its URL, never printed whole.
+
+URLs here are only text; nothing is fetched.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The pipeline that records each saved article in the crawl state."""
+"""The pipeline that records each saved article in the crawl state.
+
+URLs here are only text (they name the article); nothing is fetched.
+"""
 
 from __future__ import annotations
 

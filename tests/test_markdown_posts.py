@@ -1,4 +1,7 @@
-"""The Markdown post pipeline: writes, rewrites and renames posts; fails by path and URL."""
+"""The Markdown post pipeline: writes, rewrites and renames posts; fails by path and URL.
+
+Items are built here: their URLs are only text; nothing is fetched.
+"""
 
 import os
 from datetime import datetime

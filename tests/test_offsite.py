@@ -1,4 +1,7 @@
-"""The offsite policy: which hosts a crawl may fetch, and refused redirects named and counted."""
+"""The offsite policy: which hosts a crawl may fetch, and refused redirects named and counted.
+
+The middleware only decides: URLs here are only text; nothing is fetched.
+"""
 
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+"""Post rendering and file names: items are built here; their URLs are only text, nothing is fetched."""
+
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path

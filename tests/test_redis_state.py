@@ -1,4 +1,7 @@
-"""The Redis article state shared by distributed workers, against real Redis."""
+"""The Redis article state shared by distributed workers, against real Redis.
+
+Article URLs here are only text (stored as records); nothing is fetched.
+"""
 
 from __future__ import annotations
 

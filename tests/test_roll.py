@@ -1,4 +1,7 @@
-"""Roll API parsing (the first discovery source), without a crawl."""
+"""Roll API parsing (the first discovery source), without a crawl.
+
+Roll answers are built in the tests; their Sina URLs are only text: nothing is fetched.
+"""
 
 from __future__ import annotations
 
