@@ -311,6 +311,15 @@ def _expanded(settings: BaseSettings, name: str, kind: str) -> Path:
     return Path(str(value)).absolute()
 
 
+def nearest_existing(path: Path) -> Path:
+    """Return `path` or its nearest ancestor that exists (what a later mkdir builds on).
+
+    >>> nearest_existing(Path("/etc/no/such/folder"))
+    PosixPath('/etc')
+    """
+    return next(folder for folder in (path, *path.parents) if folder.exists())
+
+
 def _folder(settings: BaseSettings, name: str, *, allow_empty: bool) -> None:
     value = settings.get(name)
     if value in ("", None):
@@ -321,12 +330,10 @@ def _folder(settings: BaseSettings, name: str, *, allow_empty: bool) -> None:
         raise SettingError(f"{name} must be a folder path, got {_shown(value)}")
     path = _expanded(settings, name, "folder")
     # The folder is made on first use; what exists of its path must be folders.
-    for existing in (path, *path.parents):
-        if existing.exists():
-            if not existing.is_dir():
-                where = "is a file" if existing == path else f"is under {existing}, a file"
-                raise SettingError(f"{name} must be a folder, got {_shown(value)}, which {where}")
-            return
+    existing = nearest_existing(path)
+    if not existing.is_dir():
+        where = "is a file" if existing == path else f"is under {existing}, a file"
+        raise SettingError(f"{name} must be a folder, got {_shown(value)}, which {where}")
 
 
 def folder(settings: BaseSettings, name: str) -> None:
@@ -349,14 +356,11 @@ def file_or_empty(settings: BaseSettings, name: str) -> None:
     path = _expanded(settings, name, "file")
     if path.is_dir():
         raise SettingError(f"{name} must be a file path, got {_shown(value)}, which is a folder")
-    for existing in path.parents:
-        if existing.exists():
-            if not existing.is_dir():
-                raise SettingError(
-                    f"{name} must be a file path, got {_shown(value)}, which is under "
-                    f"{existing}, a file"
-                )
-            return
+    existing = nearest_existing(path.parent)
+    if not existing.is_dir():
+        raise SettingError(
+            f"{name} must be a file path, got {_shown(value)}, which is under {existing}, a file"
+        )
 
 
 def when_set(rule: Rule) -> Rule:

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from scrapy.utils.misc import load_object
 
+from crawler.settings_check import nearest_existing
+
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
@@ -196,9 +198,7 @@ def check_state(settings: BaseSettings) -> None:
         return
     # The folder and file are made when the crawl starts: the nearest folder that exists must
     # take them (a read-only file system failed there with a traceback).
-    existing = path.parent.absolute()
-    while not existing.exists():
-        existing = existing.parent
+    existing = nearest_existing(path.parent.absolute())
     if not os.access(existing, os.W_OK | os.X_OK):
         done = "written" if existing == path.parent.absolute() else "made"
         raise StateUnusable(
