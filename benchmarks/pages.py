@@ -11,7 +11,6 @@ from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
 from crawler.items import ArticleItem
-from crawler.site.cleaning import clean_body
 from crawler.site.extraction import parse_article
 from crawler.site.posts import PostOptions, render_post
 
@@ -61,9 +60,8 @@ OPTIONS = _project_options()
 
 
 def ours(url: str, body: bytes) -> tuple[ArticleItem, str]:
-    """Our whole per-page work: extraction, body cleaning, post rendering."""
+    """Our whole per-page work: extraction (which cleans the body), post rendering."""
     item = parse_article(HtmlResponse(url, body=body))
-    item.body = clean_body(item.body or "", url)
     return item, render_post(item, OPTIONS)
 
 

@@ -74,13 +74,15 @@ FEED_EXPORT_ENCODING = "utf-8"
 MARKDOWN_POSTS_DIR = str(OUTPUT_DIR / "posts")
 # Post pipelines, with room between them; the crawl-state pipeline sits at 800, after these.
 ITEM_PIPELINES = {
-    # Cleaning, rendering and fsync run off the reactor thread (crawler.extensions.offload).
-    "pipelines.clean_body.BodyCleaningPipeline": 300,
+    # Bodies are cleaned at extraction (CLEANING_ENABLED), in the extraction worker; rendering
+    # and fsync run off the reactor thread (crawler.extensions.offload).
     "pipelines.post_images.PostImagesPipeline": 400,
     "pipelines.markdown_posts.MarkdownPostPipeline": 500,
     "pipelines.mark_saved.MarkSavedPipeline": 800,  # marks an article done once its post is on disk
 }
-CLEANING_ENABLED = True  # strip scripts, ads, widgets, comments from the article HTML
+CLEANING_ENABLED = (
+    True  # strip scripts, ads, widgets, comments from the article HTML (at extraction)
+)
 MARKDOWN_CATEGORY_ROOT = "金融"  # first category level; empty to start at the site
 MARKDOWN_SITE_NAME = "新浪财经"  # second category level, and author when the page names none
 MARKDOWN_CHANNEL_SEPARATOR = "－"  # third level is site + this + channel: 新浪财经－国内

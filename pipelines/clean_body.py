@@ -1,55 +1,39 @@
-"""BodyCleaningPipeline: replace the raw article HTML with what a reader sees (crawler.site.cleaning)."""
+"""BodyCleaningPipeline, retired: bodies are cleaned at extraction, in the page's parsed tree.
+
+Kept so that an ``ITEM_PIPELINES`` written for an earlier release still starts: the pipeline
+disables itself (NotConfigured) with a deprecation warning naming what to remove.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Self
+import warnings
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem, NotConfigured
-
-from crawler.extensions.offload import offload_of
-from crawler.site.cleaning import clean_body
+from scrapy.exceptions import NotConfigured, ScrapyDeprecationWarning
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.statscollectors import StatsCollector
-
-    from crawler.extensions.offload import Offload
-
-
-class UnreadablePage(DropItem):
-    """The page holds nothing readable: the page's fault (counted page-side), not ours."""
-
-    page_side = True
 
 
 class BodyCleaningPipeline:
-    """Clean ``body`` in place; drop the item, naming its URL, if nothing readable is left.
+    """Does nothing: crawler.site.extraction cleans the body (CLEANING_ENABLED) as it extracts.
 
-    Cleaning runs in the crawl's side thread (crawler.extensions.offload), so the reactor
-    thread keeps downloading meanwhile (lxml parses without the GIL); stats and the item are
-    only touched back on the reactor thread.
+    Cleaning there parses each page once; as a pipeline it serialised the article container
+    in the extraction worker and parsed it again here, a fifth of a page's extraction cost.
     """
 
-    def __init__(self, stats: StatsCollector, offload: Offload):
-        self.stats = stats
-        self.offload = offload
-
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        if not crawler.settings.getbool("CLEANING_ENABLED"):
-            raise NotConfigured("CLEANING_ENABLED is off")
-        return cls(crawler.stats, offload_of(crawler))
+    def from_crawler(cls, crawler: Crawler) -> NoReturn:
+        path = f"{cls.__module__}.{cls.__qualname__}"
+        warnings.warn(
+            f"{path} is retired: bodies are cleaned at extraction (CLEANING_ENABLED); "
+            "remove it from ITEM_PIPELINES",
+            ScrapyDeprecationWarning,
+            stacklevel=2,
+        )
+        raise NotConfigured("bodies are cleaned at extraction")
 
-    async def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
-        url = adapter.get("url") or ""
-        body = await self.offload.in_thread(clean_body, adapter.get("body") or "", url)
-        if not body:
-            self.stats.inc_value("cleaning/dropped_empty")
-            raise UnreadablePage(f"no readable body left after cleaning: {url}")
-        adapter["body"] = body
-        self.stats.inc_value("cleaning/cleaned")
+    def process_item(self, item: Any) -> Any:  # pragma: no cover - never enabled
         return item
 
 

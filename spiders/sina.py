@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -14,7 +15,7 @@ from crawler.downloader.offsite import host_of, is_allowed_host
 from crawler.extensions import health
 from crawler.extensions.offload import offload_of
 from crawler.site.channels import CHANNELS
-from crawler.site.extraction import NotAnArticle, extract_article
+from crawler.site.extraction import NO_READABLE_BODY, NotAnArticle, extract_article
 from crawler.site.feeds import FeedError, parse_feed
 from crawler.site.roll import ROLL_REFERER, RollError, parse_roll_page, roll_page_url, url_problem
 from crawler.storage.crawl_state import canonical_key, open_state
@@ -40,7 +41,7 @@ ROLL_HEADERS = {"Referer": ROLL_REFERER, "Accept": "application/json, text/plain
 _CHANNEL_NAMES = {c.lid: c.name for c in CHANNELS}
 # NotAnArticle reasons that may change on a later fetch (a broken or changed page, a layout our
 # selectors miss); any other reason names a page type (video, list, gallery) that stays so.
-RETRYABLE_REASONS = frozenset({"error page", "no title", "no body", "no date"})
+RETRYABLE_REASONS = frozenset({"error page", "no title", "no body", "no date", NO_READABLE_BODY})
 
 
 class SinaSpider(scrapy.Spider):
@@ -59,6 +60,8 @@ class SinaSpider(scrapy.Spider):
         self.article_state: ArticleState | None = None
         self.roll_api_url = ""
         self.roll_page_size = 0  # SINA_ROLL_PAGE_SIZE, set in from_crawler
+        # Extraction with or without body cleaning (CLEANING_ENABLED), set in from_crawler.
+        self.extract = extract_article
         # Canonical keys listed in this run (on disk: a backfill lists hundreds of thousands).
         self._seen = SeenKeys()
         self.discovery: DiscoveryBackpressure | None = None
@@ -75,6 +78,9 @@ class SinaSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.roll_api_url = crawler.settings.get("SINA_ROLL_API_URL")
         spider.roll_page_size = crawler.settings.getint("SINA_ROLL_PAGE_SIZE")
+        spider.extract = partial(
+            extract_article, clean=crawler.settings.getbool("CLEANING_ENABLED")
+        )
         spider.discovery = DiscoveryBackpressure.from_crawler(crawler)
         return spider
 
@@ -344,7 +350,7 @@ class SinaSpider(scrapy.Spider):
         try:
             # In the crawl's worker (crawler.extensions.offload): the reactor keeps downloading.
             offload = offload_of(self.crawler)
-            extraction = await offload.on_response_in_worker(extract_article, response)
+            extraction = await offload.on_response_in_worker(self.extract, response)
         except NotAnArticle as exc:
             if exc.reason in RETRYABLE_REASONS:
                 self.article_failed(exc.url, exc.reason, key=key)

@@ -18,7 +18,7 @@ from scrapy.utils.project import get_project_settings
 from w3lib.encoding import resolve_encoding
 
 from crawler.items import ArticleItem
-from crawler.site.extraction import NotAnArticle, parse_article
+from crawler.site.extraction import NO_READABLE_BODY, NotAnArticle, parse_article
 from crawler.site.loaders import ArticleLoader, normalise_space
 from crawler.site.posts import PostOptions, post_filename, render_post
 
@@ -254,6 +254,28 @@ def test_headimg_skips_the_follow_us_qr_block():
 
 def test_headimg_falls_back_to_og_image_made_absolute():
     assert minimal().headimg == "https://n.sinaimg.cn/finance/og.jpg"
+
+
+def test_body_is_cleaned_in_the_parsed_page_not_parsed_again(monkeypatch):
+    def second_parse(*args, **kwargs):
+        raise AssertionError("the article container was parsed a second time")
+
+    monkeypatch.setattr("lxml.html.fragment_fromstring", second_parse)
+    body = '<p>　　正文<script>var a;</script></p><div class="appendQr_wrap">扫码</div>'
+    assert minimal(body).body == "<div><p>　　正文</p></div>"
+
+
+def test_clean_false_keeps_the_raw_article_container():
+    body = '<p>　　正文<script>var a;</script></p><div class="appendQr_wrap">扫码</div>'
+    item = parse_article(tiny(ARTICLE_URL, MINIMAL.format(body=body, meta="")), clean=False)
+    assert item.body == f'<div class="article" id="artibody">{body}</div>'
+
+
+def test_container_left_empty_by_cleaning_is_a_retryable_page_failure():
+    with pytest.raises(NotAnArticle) as raised:
+        minimal('<div class="appendQr_wrap">扫码关注</div><script>x</script>')
+    assert raised.value.reason == NO_READABLE_BODY
+    assert str(raised.value) == f"no readable body left after cleaning: {ARTICLE_URL}"
 
 
 def test_author_falls_back_to_the_site_name():

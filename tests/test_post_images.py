@@ -45,6 +45,7 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 from crawler import settings as project_settings
 from crawler.items import ArticleItem
+from crawler.site.cleaning import clean_body
 
 base, posts, store = sys.argv[1:4]
 
@@ -56,7 +57,10 @@ class OneArticleSpider(scrapy.Spider):
         yield ArticleItem(
             url=base + "/doc-itest0000001.shtml", doc_id="itest0000001", title="图片",
             date=datetime(2024, 5, 10, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")), channel="国内",
-            body=f'<div><p>　　图</p><img src="{base}/a.png"><img src="/b.jpg"><img src="{base}/missing.gif"></div>',
+            body=clean_body(
+                f'<div><p>　　图</p><img src="{base}/a.png"><img src="/b.jpg"><img src="{base}/missing.gif"></div>',
+                base + "/doc-itest0000001.shtml",
+            ),
         )
 
 post_settings = {  # the defaults of what the pipelines read, from crawler/settings.py
@@ -68,7 +72,6 @@ process = CrawlerProcess({
     **post_settings,
     "EXTENSIONS": {"crawler.extensions.offload.OffloadExtension": 0}, "SINA_WORKER_PROCESSES": 0,
     "ITEM_PIPELINES": {
-        "pipelines.clean_body.BodyCleaningPipeline": 300,
         "pipelines.post_images.PostImagesPipeline": 400,
         "pipelines.markdown_posts.MarkdownPostPipeline": 500,
     },

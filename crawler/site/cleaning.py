@@ -468,7 +468,31 @@ def clean_body(html: str, base_url: str) -> str:
     # lxml refuses text with control characters outside any element (ValueError), and no
     # reader wants them anywhere.
     html = _XML_INCOMPATIBLE.sub("", html)
-    wrapper = lxml.html.fragment_fromstring(html, create_parent="div")
+    return _clean_wrapped(lxml.html.fragment_fromstring(html, create_parent="div"), base_url)
+
+
+def clean_element(container: etree._Element, base_url: str) -> str:
+    """Clean the article container of a parsed page, in that page's own tree.
+
+    What clean_body does to the container's HTML, without serialising the container and
+    parsing it again: extraction hands over the element it found. The element is taken out of
+    its page (the page is spent after extraction), and its subtree is changed in place.
+
+    >>> page = lxml.html.document_fromstring(
+    ...     '<html><body><div id="artibody"><p>正文<script>x</script></p></div>尾</body></html>')
+    >>> clean_element(page.get_element_by_id("artibody"), "https://finance.sina.com.cn/")
+    '<div><p>正文</p></div>'
+    """
+    container.tail = None
+    wrapper = lxml.html.Element("div")
+    wrapper.append(container)
+    # A page's tree may hold control characters the HTML parser let through; the string form
+    # is where they are dropped (clean_body drops them before parsing).
+    return _XML_INCOMPATIBLE.sub("", _clean_wrapped(wrapper, base_url))
+
+
+def _clean_wrapped(wrapper: etree._Element, base_url: str) -> str:
+    """Clean the content of ``wrapper``, a ``<div>`` made to hold the article container."""
     children = list(wrapper)
     # The usual input is one container element: clean it in place of our wrapper.
     if (
@@ -491,7 +515,7 @@ def clean_body(html: str, base_url: str) -> str:
             children[0].drop_tag()
     cleaner = _Cleaner(base_url)
     _drop_related_links(root)  # first, so the whitespace pass below tidies where it was
-    if VIDEO_CONTROL in html:  # a substring test spares the walk on nearly every page
+    if _has_video_control(root):
         _drop_video_boxes(root)
     cleaner.clean_children(root, preserve_space=False)
     if _is_empty(root) and root.tag not in VOID_CONTENT:
@@ -500,6 +524,10 @@ def clean_body(html: str, base_url: str) -> str:
         root = _wrap(root)
     root.attrib.clear()
     return lxml.html.tostring(root, encoding="unicode")
+
+
+# One libxml2 walk in C: spares _drop_video_boxes' Python walk on nearly every page.
+_has_video_control = etree.XPath(f"boolean(.//text()[contains(., '{VIDEO_CONTROL}')])")
 
 
 def _wrap(el: etree._Element) -> etree._Element:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from parsel import Selector
 
+from crawler.site.cleaning import clean_body, clean_element
 from crawler.site.dates import parse_sina_date, url_year
 from crawler.site.errors import PageError
 from crawler.site.loaders import (
@@ -582,11 +583,12 @@ class _Contexts:
         return None
 
 
-def extract_article(response: TextResponse) -> Extraction:
+def extract_article(response: TextResponse, *, clean: bool = True) -> Extraction:
     """Extract one article from a Sina page; raise NotAnArticle with the URL otherwise.
 
     Steps: parse once, reject pages that are no article, recognise the template, read its
-    fields (or the generic fallback's when no template matches), finish the item.
+    fields (or the generic fallback's when no template matches), finish the item, and clean
+    the body in the same tree (``clean=False`` keeps the raw article container).
     """
     page = parse_page(response)
     metas = build_meta_index(page.root)  # one pass, shared by every meta query
@@ -597,9 +599,9 @@ def extract_article(response: TextResponse) -> Extraction:
     )
     loader.meta_index = metas
     if template is None:
-        found = load_generic(response, page, loader)
+        found, body = load_generic(response, page, loader)
     else:
-        found = load_template(template, page, title, loader)
+        found, body = load_template(template, page, title, loader)
     site = site_name(response.url)
     if "author" not in found:
         loader.add_value("author", site)
@@ -608,19 +610,43 @@ def extract_article(response: TextResponse) -> Extraction:
     loader.add_value("channel", channel)
     loader.add_value("template", template.name if template else GENERIC)
     item = finish_article(loader.load_item(), response.url, channel)
+    item.body = article_body(body, response.url, clean=clean)
     missing = tuple(f for f in template.always if f not in found) if template else ()
     return Extraction(item, missing)
 
 
-def parse_article(response: TextResponse) -> ArticleItem:
+def parse_article(response: TextResponse, *, clean: bool = True) -> ArticleItem:
     """Extract one article from a Sina page; raise NotAnArticle with the URL otherwise."""
-    return extract_article(response).item
+    return extract_article(response, clean=clean).item
+
+
+# Why an article whose container held only scripts, ads and widgets is dropped.
+NO_READABLE_BODY = "no readable body left after cleaning"
+
+
+def article_body(body: Selector, url: str, *, clean: bool) -> str:
+    """Return the body field: the container cleaned in the page's own tree, or its raw HTML.
+
+    Last of all extraction steps: cleaning changes the tree the other fields were read from.
+    """
+    if not clean:
+        return body.get()
+    if isinstance(body.root, etree._Element):
+        html = clean_element(body.root, url)
+    else:  # a query that selected text rather than an element
+        html = clean_body(body.get(), url)
+    if not html:
+        raise NotAnArticle(url, NO_READABLE_BODY)
+    return html
 
 
 def load_template(
     template: Template, page: Selector, title: Selector, loader: ArticleLoader
-) -> set[str]:
-    """Load the fields of a page of a known template; return the fields its markup gave."""
+) -> tuple[set[str], Selector]:
+    """Load the fields of a page of a known template; return the fields its markup gave.
+
+    The body container is returned, not loaded: article_body turns it into the field.
+    """
     url = loader.context["response"].url
     contexts = _Contexts(page, title)
     loader.add_value("title", title.get())
@@ -631,7 +657,7 @@ def load_template(
         raise NotAnArticle(url, missing_part_reason(page, "no body"))
     contexts.by_name[BODY] = body
     found = {"title", "body"}
-    load_common(loader, body.get())
+    load_common(loader)
     contexts.add_first(loader, "date", template.visible_date)
     for context, query in template.meta_date:
         contexts.add(loader, "date", context, query)
@@ -643,14 +669,13 @@ def load_template(
     load_headimg(loader, body)
     if contexts.add_first(loader, "categories", template.breadcrumb):
         found.add("categories")
-    return found
+    return found, body
 
 
-def load_common(loader: ArticleLoader, body_html: str) -> None:
-    """Fields every page gives the same way: URL, body, doc id, keywords."""
+def load_common(loader: ArticleLoader) -> None:
+    """Fields every page gives the same way: URL, doc id, keywords."""
     url = loader.context["response"].url
     loader.add_value("url", url)
-    loader.add_value("body", body_html)
     loader.add_value("doc_id", url)
     if not loader.get_collected_values("doc_id"):
         loader.add_first("doc_id", DOC_ID_SELECTORS)
@@ -668,7 +693,9 @@ def load_headimg(loader: ArticleLoader, body: Selector) -> None:
     loader.add_first("headimg", OG_IMAGE_SELECTORS)
 
 
-def load_generic(response: TextResponse, page: Selector, loader: ArticleLoader) -> set[str]:
+def load_generic(
+    response: TextResponse, page: Selector, loader: ArticleLoader
+) -> tuple[set[str], Selector]:
     """Load a page no template matches: page-level signals, and a general body extractor."""
     contexts = _Contexts(page, None)
     if not contexts.add_first(loader, "title", GENERIC_TITLE):
@@ -678,7 +705,7 @@ def load_generic(response: TextResponse, page: Selector, loader: ArticleLoader) 
     if body is None or len("".join(body.xpath("string()").get().split())) < MIN_GENERIC_BODY_CHARS:
         raise NotAnArticle(response.url, missing_part_reason(page, "no body"))
     found = {"title", "body"}
-    load_common(loader, body.get())
+    load_common(loader)
     contexts.add_first(loader, "author", AUTHOR_METAS)
     contexts.add_first(loader, "editor", EDITOR_ON_PAGE)
     load_headimg(loader, body)
@@ -697,7 +724,7 @@ def load_generic(response: TextResponse, page: Selector, loader: ArticleLoader) 
         found.add("date")
     if loader.get_collected_values("author"):
         found.add("author")
-    return found
+    return found, body
 
 
 def generic_body(html: str, title: str | None, url: str) -> Selector | None:

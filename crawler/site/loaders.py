@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin
 
-from itemloaders.processors import Identity, MapCompose, TakeFirst
+from itemloaders.processors import MapCompose, TakeFirst
 from scrapy.loader import ItemLoader
 from w3lib.html import remove_comments, remove_tags, replace_entities
 
@@ -340,13 +340,28 @@ class ArticleLoader(ItemLoader):
     editor_in = MapCompose(html_to_text, clean_editor)
     date_in = MapCompose(html_to_text, parse_date_in_context)
     date_out = TakeFirstDate()
-    body_in = Identity()
     categories_in = MapCompose(html_to_text, breadcrumb_label)
     categories_out = unique
     keywords_in = MapCompose(html_to_text, split_keywords)
     keywords_out = unique
     headimg_in = MapCompose(absolute_image_url)
     channel_in = MapCompose(html_to_text)
+
+    # (loader class, field, "in" | "out") -> processor. ItemLoader looks each one up on every
+    # value (attribute, then the item's field metadata); ours are fixed per class.
+    _processors: ClassVar[dict[tuple[type, str, str], Any]] = {}
+
+    def get_input_processor(self, field_name: str) -> Any:
+        key = (type(self), field_name, "in")
+        if key not in self._processors:
+            self._processors[key] = super().get_input_processor(field_name)
+        return self._processors[key]
+
+    def get_output_processor(self, field_name: str) -> Any:
+        key = (type(self), field_name, "out")
+        if key not in self._processors:
+            self._processors[key] = super().get_output_processor(field_name)
+        return self._processors[key]
 
     @cached_property
     def meta_index(self) -> dict[tuple[str, str], list[str]]:

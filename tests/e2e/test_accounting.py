@@ -91,7 +91,6 @@ def test_a_roll_page_yields_at_most_the_num_it_asked_for(standin, tmp_path):
 def test_pipeline_exception_fails_the_article_exits_3_and_the_crawl_goes_on(standin, tmp_path):
     standin.add_entries(GOOD[:3], start=T0)
     pipelines = {
-        "pipelines.clean_body.ThreadedBodyCleaningPipeline": 300,
         "tests.e2e.faults.RaisingPipeline": 450,
         "pipelines.markdown_posts.ThreadedMarkdownPostPipeline": 500,
         "pipelines.mark_saved.MarkSavedPipeline": 800,
@@ -291,3 +290,39 @@ def test_exports_survive_kill_9(standin, tmp_path):
     assert result.returncode == 0, result.log
     assert result.accounting()["failed"] == 0
     assert {canonical_key(u) for u in urls} == saved_keys(tmp_path) == exported()
+
+
+def widget_only_article(title: str) -> Page:
+    """A modern-template page whose article container holds only the QR-code widget."""
+    html = (
+        small_article(title)
+        .body.decode()
+        .replace(
+            "<p>正文第一段。</p><p>正文第二段。</p>",
+            '<div class="appendQr_wrap">扫码关注新浪财经</div>',
+        )
+    )
+    return Page(html.encode(), "text/html; charset=utf-8")
+
+
+def test_body_left_empty_by_cleaning_fails_page_side_and_cleaning_off_keeps_it(standin, tmp_path):
+    empty = "http://finance.sina.com.cn/roll/2024-05-10/doc-inemptyaa0000001.shtml"
+    standin.pages[page_key(empty)] = widget_only_article("只有二维码")
+    standin.add_entries([empty, *GOOD[:2]], start=T0)
+    result = run_crawl(standin, tmp_path, "-a", "pages=1")
+    assert result.returncode == 0, result.log  # one page-side failure of three: under the ratio
+    assert f"Dropped {empty}: no readable body left after cleaning" in result.log
+    assert result.accounting() == {
+        "listed": 3, "saved": 2, "unchanged": 0, "skipped": 0, "failed": 1,
+    }  # fmt: skip
+    assert "  failed (tried again next run): 1 page or network" in result.log
+    assert all("<script" not in item["body"] for item in result.items)
+
+    raw = run_crawl(
+        standin, tmp_path, "-a", f"urls={empty}", "-s", "CLEANING_ENABLED=False", name="raw"
+    )
+    assert raw.returncode == 0, raw.log
+    [item] = raw.items
+    assert item["body"] == (
+        '<div class="article" id="artibody"><div class="appendQr_wrap">扫码关注新浪财经</div></div>'
+    )
