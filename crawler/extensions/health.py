@@ -9,7 +9,9 @@ canonical article key and fed by signals: the spider's (listed, skipped, failed)
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +20,10 @@ from scrapy.exceptions import NotConfigured
 from scrapy.extensions.logstats import LogStats
 
 from crawler.storage.crawl_state import canonical_key, open_state
+from crawler.storage.seen_keys import CACHE_KIB
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Self
 
     from scrapy import Request, Spider
@@ -87,9 +91,13 @@ class Outcome:
 _RANK = {SKIPPED: 0, UNCHANGED: 1, SAVED: 2, FAILED: 3}
 
 
-@dataclass
 class Ledger:
     """Articles learned of (key -> URL) and their outcomes; pure, unit-tested without a crawl.
+
+    Kept in SQLite (a private temporary file, deleted when the ledger goes): a backfill lists
+    hundreds of thousands of articles, and as Python dicts of URLs and outcomes they cost about
+    370 bytes each (36 MiB at 100,000), the part of a crawl's memory that grew with its size.
+    ``urls`` and ``outcomes`` read it as mappings, in the order articles were learned of.
 
     >>> ledger = Ledger()
     >>> ledger.listed("k1", "u1"); ledger.listed("k2", "u2"); ledger.listed("k1", "u1")
@@ -97,14 +105,27 @@ class Ledger:
     >>> ledger.settle("k2", "u2", Outcome(FAILED, "HTTP 404", PAGE))
     >>> ledger.counts(), ledger.pending()
     ({'saved': 1, 'unchanged': 0, 'skipped': 0, 'failed': 1}, [])
+    >>> len(ledger.urls), ledger.urls["k2"], dict(ledger.outcomes)["k2"].reason
+    (2, 'u2', 'HTTP 404')
     """
 
-    urls: dict[str, str] = field(default_factory=dict)
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    def __init__(self) -> None:
+        # One connection, used from the reactor thread and, at the end, the crawl command's.
+        self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute(
+            "CREATE TABLE ledger (seq INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL,"
+            " url TEXT NOT NULL, kind TEXT, reason TEXT, side TEXT)"
+        )
+        self.urls: Mapping[str, str] = _LedgerColumn(self._db, "url", "1")
+        self.outcomes: Mapping[str, Outcome] = _LedgerColumn(
+            self._db, "kind, reason, side", "kind IS NOT NULL", Outcome
+        )
 
     def listed(self, key: str, url: str) -> None:
         """Record that the run learned of the article (again: counted once)."""
-        self.urls.setdefault(key, url)
+        self._db.execute("INSERT OR IGNORE INTO ledger (key, url) VALUES (?, ?)", (key, url))
 
     def settle(
         self, key: str, url: str, outcome: Outcome, *, force: bool = False
@@ -114,31 +135,60 @@ class Ledger:
         An outcome for an article never listed (a redirect target, an item with no request)
         lists it, so the counts always add up.
         """
-        self.urls.setdefault(key, url)
+        self.listed(key, url)
         old = self.outcomes.get(key)
         if old is not None and not force and outcome.rank() <= old.rank():
             return outcome  # nothing changes: the new one is the one dropped
-        self.outcomes[key] = outcome
+        self._db.execute(
+            "UPDATE ledger SET kind = ?, reason = ?, side = ? WHERE key = ?",
+            (outcome.kind, outcome.reason, outcome.side, key),
+        )
         return old
 
     def pending(self) -> list[str]:
         """Keys listed with no outcome yet (queued or in flight)."""
-        return [key for key in self.urls if key not in self.outcomes]
+        query = "SELECT key FROM ledger WHERE kind IS NULL ORDER BY seq"
+        return [key for (key,) in self._db.execute(query)]
 
     def counts(self) -> dict[str, int]:
         """Articles per outcome kind."""
         counts = dict.fromkeys(OUTCOMES, 0)
-        for outcome in self.outcomes.values():
-            counts[outcome.kind] += 1
+        query = "SELECT kind, COUNT(*) FROM ledger WHERE kind IS NOT NULL GROUP BY kind"
+        counts.update(self._db.execute(query))
         return counts
 
     def of(self, kind: str, side: str | None = None) -> dict[str, Outcome]:
         """Return the outcomes of one kind (and side), by key."""
-        return {
-            k: o
-            for k, o in self.outcomes.items()
-            if o.kind == kind and (side is None or o.side == side)
-        }
+        query = "SELECT key, kind, reason, side FROM ledger WHERE kind = ?"
+        args: tuple[str, ...] = (kind,)
+        if side is not None:
+            query, args = query + " AND side = ?", (kind, side)
+        rows = self._db.execute(query + " ORDER BY seq", args)
+        return {key: Outcome(*outcome) for key, *outcome in rows}
+
+
+class _LedgerColumn(Mapping):
+    """A read-only mapping of key to one column (or an Outcome) of the ledger table."""
+
+    def __init__(self, db: sqlite3.Connection, columns: str, where: str, make: Any = None):
+        self._db, self._columns, self._where, self._make = db, columns, where, make
+
+    def _value(self, row: tuple) -> Any:
+        return self._make(*row) if self._make else row[0]
+
+    def __getitem__(self, key: str) -> Any:
+        query = f"SELECT {self._columns} FROM ledger WHERE key = ? AND {self._where}"
+        row = self._db.execute(query, (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        return self._value(row)
+
+    def __iter__(self) -> Iterator[str]:
+        query = f"SELECT key FROM ledger WHERE {self._where} ORDER BY seq"
+        return (key for (key,) in self._db.execute(query).fetchall())
+
+    def __len__(self) -> int:
+        return self._db.execute(f"SELECT COUNT(*) FROM ledger WHERE {self._where}").fetchone()[0]
 
 
 @dataclass
