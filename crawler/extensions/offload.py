@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import multiprocessing
 import os
 import signal
@@ -24,6 +25,8 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
 from scrapy import signals
+
+from crawler.memory import keep_page_buffers_off_the_heap
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,10 +52,17 @@ class Offload:
         self.processes = processes
         self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sina-side")
         self._worker: Executor
+        keep_page_buffers_off_the_heap()  # before the worker forks, so it inherits the setting
         if processes > 0:
+            context = _start_method()
             self._worker = ProcessPoolExecutor(
-                processes, mp_context=_start_method(), initializer=_worker_started
+                processes, mp_context=context, initializer=_worker_started
             )
+            if context.get_start_method() == "fork":
+                # The start-up objects (modules, settings) stay where they are: the collector
+                # would write to every one of them in both processes, copying the pages they
+                # share after the fork (worker PSS, see benchmarks/README.md).
+                gc.freeze()
             # Start the workers now, while the first requests download, not on the first page.
             self._worker.submit(int)
         else:

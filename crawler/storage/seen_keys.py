@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.utils.request import RequestFingerprinterProtocol
 
-# KiB of page cache per set; lookups beyond it are served from the OS file cache.
+# KiB of SQLite page cache per database (sets, ledger, crawl state); lookups beyond it are
+# served from the OS file cache.
 CACHE_KIB = 512
 
 
