@@ -80,9 +80,7 @@ ITEM_PIPELINES = {
     "pipelines.markdown_posts.MarkdownPostPipeline": 500,
     "pipelines.mark_saved.MarkSavedPipeline": 800,  # marks an article done once its post is on disk
 }
-CLEANING_ENABLED = (
-    True  # strip scripts, ads, widgets, comments from the article HTML (at extraction)
-)
+CLEANING_ENABLED = True  # at extraction: strip scripts, ads, widgets, comments from the body
 MARKDOWN_CATEGORY_ROOT = "金融"  # first category level; empty to start at the site
 MARKDOWN_SITE_NAME = "新浪财经"  # second category level, and author when the page names none
 MARKDOWN_CHANNEL_SEPARATOR = "－"  # third level is site + this + channel: 新浪财经－国内

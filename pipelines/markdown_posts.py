@@ -15,6 +15,7 @@ from crawler.extensions import health
 from crawler.extensions.offload import offload_of
 from crawler.site.posts import PostOptions, post_filename, post_stem, render_post
 from crawler.storage.atomic import write_atomically
+from crawler.storage.seen_keys import CACHE_KIB
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -140,7 +141,7 @@ class PostNames:
     def __init__(self) -> None:
         self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode = OFF")
-        self._db.execute("PRAGMA cache_size = -512")
+        self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self._db.execute(
             "CREATE TABLE names (dir TEXT, stem TEXT, name TEXT, PRIMARY KEY (dir, stem, name))"
             " WITHOUT ROWID"
