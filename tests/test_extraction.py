@@ -18,7 +18,14 @@ from scrapy.utils.project import get_project_settings
 from w3lib.encoding import resolve_encoding
 
 from crawler.items import ArticleItem
-from crawler.site.extraction import NO_READABLE_BODY, NotAnArticle, parse_article
+from crawler.site.extraction import (
+    NO_READABLE_BODY,
+    NotAnArticle,
+    extract_article,
+    extract_from,
+    parse_article,
+    parse_page,
+)
 from crawler.site.loaders import ArticleLoader, normalise_space
 from crawler.site.posts import PostOptions, post_filename, render_post
 
@@ -308,6 +315,50 @@ def test_the_response_is_parsed_once(monkeypatch):
 
     monkeypatch.setattr(ArticleLoader, "default_selector_class", second_parse)
     assert parsed.__wrapped__("v2014-finance-forex-ifxsktkp9337164").title
+
+
+@pytest.mark.parametrize("case", ARTICLES)
+def test_parsing_up_to_the_article_gives_the_whole_page_item(case):
+    response = load_response(case)
+    whole = extract_from(response, parse_page(response, whole=True).selector, clean=True)
+    assert parsed(case) == whole.item
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "modern-finance-roll-ihqfskcn2160999",
+        "modern-news-2024-inavmmfi1968342",
+        "old-artibodyTitle-tech-iicezzrq4972166",
+        "old-2005-chanye-finance-244339",
+        "v2014-finance-forex-ifxsktkp9337164",
+    ],
+)
+def test_the_parse_stops_after_the_article_block(case):
+    response = load_response(case)
+    partial, whole = parse_page(response), parse_page(response, whole=True)
+    assert not partial.complete
+    assert whole.complete
+    assert len(partial.selector.xpath("//*")) < len(whole.selector.xpath("//*"))
+
+
+# More than one parser slice of related links after the article block, then the source line a
+# redesigned page moved below the article.
+LATE_SOURCE = """<html><head></head><body>
+<h1 class="main-title">标题</h1>
+<div class="date-source"><span class="date">2022年08月01日 11:23</span></div>
+<div class="left"><div id="artibody"><p>正文</p></div></div>
+<ul>{links}</ul>
+<div class="date-source"><a class="source">后来的来源</a></div>
+</body></html>"""
+
+
+def test_a_field_missing_up_to_the_article_is_looked_for_in_the_whole_page():
+    links = "<li><a href='/x'>相关新闻</a></li>" * 1000
+    extraction = extract_article(tiny(ARTICLE_URL, LATE_SOURCE.format(links=links)))
+    assert extraction.item.author == "后来的来源"
+    assert extraction.missing == ()
+    assert extraction.drift is None
 
 
 # GB2312 pages: w3lib maps the gb2312 label to GB18030, a superset, so every character decodes.

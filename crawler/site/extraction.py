@@ -20,6 +20,7 @@ from crawler.site.loaders import (
     clean_source,
     normalise_space,
 )
+from crawler.site.parsing import ParsedPage, is_closed, page_bytes, parse_page_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -506,19 +507,50 @@ class Extraction:
         return None
 
 
-def parse_page(response: TextResponse) -> Selector:
-    """Parse the page once; every query, the loader and the template check share this tree."""
+def parse_page(response: TextResponse, *, whole: bool = False) -> ParsedPage:
+    """Parse the page once, up to the end of the block that holds a known template's body.
+
+    Every query, the loader and the template check share this tree. ``whole`` parses all of it;
+    so does a page of no known template (the generic fallback reads the whole page).
+    """
     # Not `response.selector`: Scrapy's Selector keeps a reference back to the response, a
     # cycle that only the garbage collector breaks, so every page's parsed tree (several MB)
     # outlived its item and a crawl's memory grew with the queue of finished pages. This one is
-    # freed when the item is built. From the bytes: lxml decodes UTF-8 itself (parsel decodes
-    # any other charset first), which saves re-encoding the decoded text for the parser.
-    return Selector(
-        body=response.body or b"<html/>",
-        encoding=response.encoding,
-        type="html",
-        base_url=response.url,
-    )
+    # freed when the item is built.
+    data = page_bytes(response.body, response.encoding)
+    return parse_page_bytes(data, None if whole else ArticleBlockRead())
+
+
+class ArticleBlockRead:
+    """parse_page's stop rule: a known template's body block has been parsed to its end.
+
+    The block is the body container's parent: the editor line sits there, next to the body.
+    Every other field of a template (meta tags, the date and source line, the breadcrumb)
+    comes before the headline or next to it. Only anchored body queries are tried here (the
+    headline-relative ones and `id()` lookups), which cost no walk of the tree per slice.
+    """
+
+    def __init__(self) -> None:
+        self.template: Template | None = None
+        self.title: Selector | None = None
+
+    def __call__(self, root: etree._Element) -> bool:
+        page = Selector(root=root, type="html")
+        if self.template is None:
+            self.template, self.title = recognise(page)
+            if self.template is None:
+                return False
+        contexts = _Contexts(page, self.title)
+        body = contexts.find(tuple(q for q in self.template.body if _is_anchored(q)))
+        if body is None or not isinstance(body.root, etree._Element):
+            return False
+        block = body.root.getparent()
+        return is_closed(block if block is not None else body.root)
+
+
+def _is_anchored(query: Query) -> bool:
+    context, text = query
+    return context == TITLE or text.startswith("id(")
 
 
 def reject_non_article(
@@ -590,7 +622,17 @@ def extract_article(response: TextResponse, *, clean: bool = True) -> Extraction
     fields (or the generic fallback's when no template matches), finish the item, and clean
     the body in the same tree (``clean=False`` keeps the raw article container).
     """
-    page = parse_page(response)
+    parsed = parse_page(response)
+    extraction = extract_from(response, parsed.selector, clean=clean)
+    if extraction.missing and not parsed.complete:
+        # A field the template always has may have moved below the article on a changed page:
+        # read the whole page before calling it drift.
+        extraction = extract_from(response, parse_page(response, whole=True).selector, clean=clean)
+    return extraction
+
+
+def extract_from(response: TextResponse, page: Selector, *, clean: bool) -> Extraction:
+    """Extract the article from the page's parsed tree (see extract_article)."""
     metas = build_meta_index(page.root)  # one pass, shared by every meta query
     reject_non_article(response, page, metas)
     template, title = recognise(page)
