@@ -268,12 +268,12 @@ class _Cleaner:
             return
         self.clean_children(el, preserve_space=preserve_space or tag == "pre")
         if tag not in KEEP_TAGS:
-            el.drop_tag()
+            drop_tag(el)
             return
         if tag == "a":
             href = absolute_url(el.get("href"), self.base_url, LINK_SCHEMES)
             if href is None:
-                el.drop_tag()
+                drop_tag(el)
                 return
             el.set("href", href)
         _keep_attrs(el, KEEP_ATTRS.get(tag, ()))
@@ -471,6 +471,15 @@ def clean_body(html: str, base_url: str) -> str:
     return _clean_wrapped(lxml.html.fragment_fromstring(html, create_parent="div"), base_url)
 
 
+def drop_tag(element: etree._Element) -> None:
+    """Remove the element's tag, keeping its text and children in its place.
+
+    lxml.html's drop_tag, for an element of any class: pages are parsed into plain lxml
+    elements (see crawler/site/parsing.py).
+    """
+    lxml.html.HtmlMixin.drop_tag(element)
+
+
 def clean_element(container: etree._Element, base_url: str) -> str:
     """Clean the article container of a parsed page, in that page's own tree.
 
@@ -484,7 +493,7 @@ def clean_element(container: etree._Element, base_url: str) -> str:
     '<div><p>正文</p></div>'
     """
     container.tail = None
-    wrapper = lxml.html.Element("div")
+    wrapper = etree.Element("div")
     wrapper.append(container)
     # A page's tree may hold control characters the HTML parser let through; the string form
     # is where they are dropped (clean_body drops them before parsing).
@@ -512,7 +521,7 @@ def _clean_wrapped(wrapper: etree._Element, base_url: str) -> str:
         # A table cell as the article container (2005 table layout): out of its table a <td>
         # means nothing, so its content is the body.
         if len(children) == 1 and children[0].tag in CELL_CONTAINERS:
-            children[0].drop_tag()
+            drop_tag(children[0])
     cleaner = _Cleaner(base_url)
     _drop_related_links(root)  # first, so the whitespace pass below tidies where it was
     if _has_video_control(root):
@@ -532,7 +541,7 @@ _has_video_control = etree.XPath(f"boolean(.//text()[contains(., '{VIDEO_CONTROL
 
 def _wrap(el: etree._Element) -> etree._Element:
     """Put a lone non-div root (say a <td> or <p>) inside a <div>, keeping block markup valid."""
-    div = lxml.html.Element("div")
+    div = etree.Element("div")
     if el.tag in ("td", "th", "center", "article", "section"):
         div.text = el.text
         div.extend(list(el))

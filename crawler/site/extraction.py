@@ -533,19 +533,27 @@ class ArticleBlockRead:
     def __init__(self) -> None:
         self.template: Template | None = None
         self.title: Selector | None = None
+        self.block: etree._Element | None = None
 
     def __call__(self, root: etree._Element) -> bool:
+        if self.block is None:
+            self.block = self.find_block(root)
+            if self.block is None:
+                return False
+        return is_closed(self.block)
+
+    def find_block(self, root: etree._Element) -> etree._Element | None:
         page = Selector(root=root, type="html")
         if self.template is None:
             self.template, self.title = recognise(page)
             if self.template is None:
-                return False
+                return None
         contexts = _Contexts(page, self.title)
         body = contexts.find(tuple(q for q in self.template.body if _is_anchored(q)))
         if body is None or not isinstance(body.root, etree._Element):
-            return False
+            return None
         block = body.root.getparent()
-        return is_closed(block if block is not None else body.root)
+        return block if block is not None else body.root
 
 
 def _is_anchored(query: Query) -> bool:

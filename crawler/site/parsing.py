@@ -8,6 +8,9 @@ half of the elements unparsed (and unfreed). The tree it builds up to that point
 whole-page parse builds (libxml2 never moves a node it has placed), and a caller that never says
 "enough" gets the whole page.
 
+The tree is of plain lxml elements: lxml.html's element classes cost a Python call for every
+element touched (cleaning.drop_tag brings the one of their methods extraction uses).
+
 The bytes are prepared as parsel prepares them for ``Selector(body=..., encoding=...)``, so the
 tree is the one ``response.selector`` would hold: UTF-8 read as is, any other charset decoded
 first, NULs and surrounding whitespace removed, undecodable bytes replaced.
@@ -19,13 +22,11 @@ import codecs
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import lxml.html
 from lxml import etree
 from parsel import Selector
 
 # The slice fed between two "enough?" checks: what may be parsed past the point of enough.
-SLICE_BYTES = 16 * 1024
-_HTML_ELEMENTS = lxml.html.HtmlElementClassLookup()  # drop_tag() and friends, as lxml.html
+SLICE_BYTES = 8 * 1024
 _ENCODING_ERRORS = frozenset(
     {etree.ErrorTypes.ERR_INVALID_CHAR, etree.ErrorTypes.ERR_INVALID_ENCODING}
 )
@@ -78,7 +79,6 @@ def _parse(data: bytes, read_enough: ReadEnough | None) -> tuple[etree._Element,
     parser = etree.HTMLPullParser(
         events=("start",), tag="html", recover=True, encoding="utf-8", huge_tree=True
     )
-    parser.set_element_class_lookup(_HTML_ELEMENTS)
     root = None
     complete = True
     for offset in range(0, len(data), SLICE_BYTES):
@@ -108,7 +108,7 @@ def _parse(data: bytes, read_enough: ReadEnough | None) -> tuple[etree._Element,
     for _ in parser.read_events():
         pass
     if root is None:
-        root = etree.fromstring(_EMPTY_PAGE, lxml.html.HTMLParser())
+        root = etree.fromstring(_EMPTY_PAGE, etree.HTMLParser())
     return root, complete, encoding_error
 
 
