@@ -553,9 +553,7 @@ def _wrap(el: etree._Element) -> etree._Element:
 CELL_CONTAINERS = frozenset({"td", "th"})
 
 _IMG_TAG = re.compile(r"<img[\s/>]", re.IGNORECASE)
-_FIRST_IMG_SRC = re.compile(
-    r'^[^<]*(?:<(?!img[\s/>])[^<]*)*<img(?:\s[^>]*?)?\ssrc="([^"]*)"', re.IGNORECASE
-)
+_QUOTED_SRC = re.compile(r'<img(?:\s[^>]*?)?\ssrc="([^"]*)"', re.IGNORECASE)
 
 
 def first_image(html: str) -> str | None:
@@ -564,11 +562,12 @@ def first_image(html: str) -> str | None:
     >>> first_image('<div><p>x</p><img src="https://n.sinaimg.cn/a.jpg"></div>')
     'https://n.sinaimg.cn/a.jpg'
     """
-    if not html or not _IMG_TAG.search(html):  # spares parsing a body without images
+    first = _IMG_TAG.search(html) if html else None
+    if first is None:  # spares parsing a body without images
         return None
     # clean_body's own output writes `src="..."` (lxml quotes and escapes every attribute):
-    # read it from the text; other markup is parsed.
-    quoted = _FIRST_IMG_SRC.search(html)
+    # read it from the first <img> tag; other markup is parsed.
+    quoted = _QUOTED_SRC.match(html, first.start())
     if quoted and quoted.group(1):
         return html_unescape(quoted.group(1))
     root = lxml.html.fragment_fromstring(html, create_parent="div")

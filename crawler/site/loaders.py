@@ -53,7 +53,9 @@ def html_to_text(html: str | None) -> str | None:
     """
     if html is None:
         return None
-    return normalise_space(replace_entities(remove_tags(remove_comments(html))))
+    if "<" in html or "&" in html:  # most values are plain text: meta contents, link texts
+        html = replace_entities(remove_tags(remove_comments(html)))
+    return normalise_space(html)
 
 
 # Sina's <title> carries '|keyword' tags and '_channel_site' suffixes after the headline.
@@ -378,11 +380,15 @@ class ArticleLoader(ItemLoader):
         ``within`` evaluates it relative to that element instead of the page, so an anchored
         query walks a small subtree rather than the whole document.
         """
+        # A query that finds nothing adds nothing: ItemLoader's processors are not run on [].
         if within is not None:
             found = within.xpath(query) if query.startswith(XPATH_STARTS) else within.css(query)
-            self.add_value(field_name, found.getall())
+            if found:
+                self.add_value(field_name, found.getall())
         elif meta := _META_CONTENT.fullmatch(query):
-            self.add_value(field_name, self.meta_index.get((meta["attribute"], meta["value"]), []))
+            values = self.meta_index.get((meta["attribute"], meta["value"]))
+            if values:
+                self.add_value(field_name, values)
         elif query.startswith(XPATH_STARTS):
             self.add_xpath(field_name, query)
         else:
