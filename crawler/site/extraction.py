@@ -19,6 +19,7 @@ from crawler.site.loaders import (
     build_meta_index,
     clean_source,
     normalise_space,
+    selected_markup,
 )
 from crawler.site.parsing import ParsedPage, is_closed, page_bytes, parse_page_bytes
 
@@ -699,7 +700,7 @@ def load_template(
     """
     url = loader.context["response"].url
     contexts = _Contexts(page, title)
-    loader.add_value("title", title.get())
+    loader.add_value("title", selected_markup(title))
     if not loader.get_collected_values("title"):
         raise NotAnArticle(url, missing_part_reason(page, "no title"))
     body = contexts.find(template.body)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cached_property
+from html import escape as html_escape
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin
 
 from itemloaders.processors import MapCompose, TakeFirst
+from lxml import etree
 from scrapy.loader import ItemLoader
 from w3lib.html import remove_comments, remove_tags, replace_entities
 
@@ -56,6 +58,26 @@ def html_to_text(html: str | None) -> str | None:
     if "<" in html or "&" in html:  # most values are plain text: meta contents, link texts
         html = replace_entities(remove_tags(remove_comments(html)))
     return normalise_space(html)
+
+
+def selected_markup(selected: Selector) -> str:
+    """Return what a query selected as markup for the input processors: an element as its text.
+
+    An element's text, HTML-escaped, is what html_to_text makes of the element's serialised
+    HTML (tags and comments go, entities are decoded), without serialising the element and
+    stripping the tags again. Attribute and text results are returned as they are.
+
+    >>> from parsel import Selector
+    >>> page = Selector(text="<p>a <b>&amp;</b><!-- x --> b<script>s</script></p>")
+    >>> selected_markup(page.css("p")[0]), html_to_text(page.css("p").get())
+    ('a &amp; bs', 'a & bs')
+    >>> html_to_text(selected_markup(page.css("p")[0]))
+    'a & bs'
+    """
+    root = selected.root
+    if isinstance(root, etree._Element) and isinstance(root.tag, str):
+        return html_escape(root.xpath("string()"), quote=False)
+    return selected.get()
 
 
 # Sina's <title> carries '|keyword' tags and '_channel_site' suffixes after the headline.
@@ -380,19 +402,14 @@ class ArticleLoader(ItemLoader):
         ``within`` evaluates it relative to that element instead of the page, so an anchored
         query walks a small subtree rather than the whole document.
         """
-        # A query that finds nothing adds nothing: ItemLoader's processors are not run on [].
-        if within is not None:
-            found = within.xpath(query) if query.startswith(XPATH_STARTS) else within.css(query)
-            if found:
-                self.add_value(field_name, found.getall())
-        elif meta := _META_CONTENT.fullmatch(query):
+        if meta := _META_CONTENT.fullmatch(query):
             values = self.meta_index.get((meta["attribute"], meta["value"]))
-            if values:
-                self.add_value(field_name, values)
-        elif query.startswith(XPATH_STARTS):
-            self.add_xpath(field_name, query)
         else:
-            self.add_css(field_name, query)
+            within = self.selector if within is None else within
+            found = within.xpath(query) if query.startswith(XPATH_STARTS) else within.css(query)
+            values = [selected_markup(selected) for selected in found]
+        if values:  # nothing found adds nothing: ItemLoader's processors are not run on []
+            self.add_value(field_name, values)
 
     def add_first(
         self, field_name: str, queries: Iterable[str], within: Selector | None = None
