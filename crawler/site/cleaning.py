@@ -184,9 +184,24 @@ def _collapse_space(text: str | None) -> str | None:
     >>> _collapse_space("\n\n  　　text \t x")
     '\n　　text x'
     """
-    if not text:
+    if not text or not _needs_collapse(text):
         return text
     return _ASCII_SPACE.sub(lambda m: "\n" if "\n" in m.group() else " ", text)
+
+
+def _needs_collapse(text: str) -> bool:
+    # What _ASCII_SPACE would change (a lone " " or "\n" stays as it is), by substring tests:
+    # C scans, against a regex walk of every character of every paragraph.
+    return (
+        "  " in text
+        or "\n\n" in text
+        or " \n" in text
+        or "\n " in text
+        or "\t" in text
+        or "\r" in text
+        or "\f" in text
+        or "\v" in text
+    )
 
 
 def _is_junk(el: etree._Element) -> bool:
@@ -237,9 +252,16 @@ class _Cleaner:
         for child in list(parent):
             self.clean(child, preserve_space=preserve_space)
         if not preserve_space:
-            parent.text = _collapse_space(parent.text)
+            # Set only what changed: lxml replaces the text node on every assignment.
+            text = parent.text
+            collapsed = _collapse_space(text)
+            if collapsed != text:
+                parent.text = collapsed
             for child in parent:
-                child.tail = _collapse_space(child.tail)
+                tail = child.tail
+                collapsed = _collapse_space(tail)
+                if collapsed != tail:
+                    child.tail = collapsed
 
     def clean(self, el: etree._Element, *, preserve_space: bool) -> None:
         tag = el.tag
@@ -535,8 +557,13 @@ def _clean_wrapped(wrapper: etree._Element, base_url: str) -> str:
     return lxml.html.tostring(root, encoding="unicode")
 
 
-# One libxml2 walk in C: spares _drop_video_boxes' Python walk on nearly every page.
-_has_video_control = etree.XPath(f"boolean(.//text()[contains(., '{VIDEO_CONTROL}')])")
+def _has_video_control(root: etree._Element) -> bool:
+    """Tell whether the body's text may hold a play control (_drop_video_boxes makes sure).
+
+    The text serialised in C, one search: spares _drop_video_boxes' Python walk on nearly
+    every page (an XPath `contains()` over each text node cost ten times as much).
+    """
+    return VIDEO_CONTROL in etree.tostring(root, method="text", encoding="unicode", with_tail=False)
 
 
 def _wrap(el: etree._Element) -> etree._Element:
