@@ -161,6 +161,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's offsite filter, with the allowed hosts taken from the run (redirects included).
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "crawler.downloader.offsite.SinaOffsiteMiddleware": 50,
+    # Scrapy's meta-refresh redirect, in its place, without decoding pages that have no refresh.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.downloader.meta_refresh.MetaRefreshPrecheckMiddleware": 580,
 }
 # Hosts (and their subdomains) requests may go to, besides the roll API's, feeds' and -a urls'.
 SINA_ALLOWED_DOMAINS = ["sina.com.cn", "sina.cn", "sinaimg.cn"]
