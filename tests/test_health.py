@@ -57,6 +57,28 @@ def test_ledger_keeps_the_weightier_outcome():
     assert ledger.counts() == {"saved": 0, "unchanged": 0, "skipped": 0, "failed": 1}
 
 
+def test_an_outcome_for_an_article_never_listed_lists_it_once():
+    ledger = Ledger()
+    assert ledger.settle("k", "u", Outcome(FAILED, "HTTP 404", PAGE)) is None
+    assert ledger.urls["k"] == "u"
+    assert ledger.listed("k", "u") is False
+    assert ledger.listed("k2", "u2") is True
+    assert ledger.settle("k2", "u2", Outcome(SAVED)) is None  # listed, no outcome yet
+    assert ledger.counts() == {"saved": 1, "unchanged": 0, "skipped": 0, "failed": 1}
+
+
+def test_the_extension_counts_an_article_listed_once():
+    crawler, ext = extension()
+    crawler.signals.send_catch_log(health.article_listed, url=ARTICLE, key="k")
+    ext.settle("k", ARTICLE, Outcome(SAVED))
+    ext.settle(
+        "other", "https://finance.sina.com.cn/other.shtml", Outcome(FAILED, "HTTP 404", PAGE)
+    )
+    assert crawler.stats.get_value("accounting/listed") == 2
+    assert crawler.stats.get_value("accounting/saved") == 1
+    assert crawler.stats.get_value("accounting/failed") == 1
+
+
 def test_extraction_exception_fails_the_article_on_our_side():
     crawler, ext = extension()
     request = Request(ARTICLE, meta={"article_key": canonical_key(ARTICLE)})

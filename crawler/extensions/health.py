@@ -100,7 +100,8 @@ class Ledger:
     ``urls`` and ``outcomes`` read it as mappings, in the order articles were learned of.
 
     >>> ledger = Ledger()
-    >>> ledger.listed("k1", "u1"); ledger.listed("k2", "u2"); ledger.listed("k1", "u1")
+    >>> ledger.listed("k1", "u1"), ledger.listed("k2", "u2"), ledger.listed("k1", "u1")
+    (True, True, False)
     >>> ledger.settle("k1", "u1", Outcome(SAVED))
     >>> ledger.settle("k2", "u2", Outcome(FAILED, "HTTP 404", PAGE))
     >>> ledger.counts(), ledger.pending()
@@ -123,9 +124,10 @@ class Ledger:
             self._db, "kind, reason, side", "kind IS NOT NULL", Outcome
         )
 
-    def listed(self, key: str, url: str) -> None:
-        """Record that the run learned of the article (again: counted once)."""
-        self._db.execute("INSERT OR IGNORE INTO ledger (key, url) VALUES (?, ?)", (key, url))
+    def listed(self, key: str, url: str) -> bool:
+        """Record that the run learned of the article; True the first time (it counts once)."""
+        insert = "INSERT OR IGNORE INTO ledger (key, url) VALUES (?, ?)"
+        return self._db.execute(insert, (key, url)).rowcount == 1
 
     def settle(
         self, key: str, url: str, outcome: Outcome, *, force: bool = False
@@ -135,8 +137,15 @@ class Ledger:
         An outcome for an article never listed (a redirect target, an item with no request)
         lists it, so the counts always add up.
         """
-        self.listed(key, url)
-        old = self.outcomes.get(key)
+        query = "SELECT kind, reason, side FROM ledger WHERE key = ?"
+        row = self._db.execute(query, (key,)).fetchone()
+        if row is None:
+            self._db.execute(
+                "INSERT INTO ledger (key, url, kind, reason, side) VALUES (?, ?, ?, ?, ?)",
+                (key, url, outcome.kind, outcome.reason, outcome.side),
+            )
+            return None
+        old = Outcome(*row) if row[0] is not None else None
         if old is not None and not force and outcome.rank() <= old.rank():
             return outcome  # nothing changes: the new one is the one dropped
         self._db.execute(
@@ -244,7 +253,7 @@ class CrawlHealth:
     def summary_line(self) -> str:
         """Give the counts, which add up: listed = saved + unchanged + skipped + failed.
 
-        >>> h = CrawlHealth(0.5); h.ledger.listed("k", "u"); h.ledger.settle("k", "u", Outcome(SAVED))
+        >>> h = CrawlHealth(0.5); _ = h.ledger.listed("k", "u"); h.ledger.settle("k", "u", Outcome(SAVED))
         >>> h.summary_line()
         '1 listed = 1 saved + 0 unchanged + 0 skipped + 0 failed'
         """
@@ -345,7 +354,7 @@ class CrawlHealthExtension:
         """Record an outcome and keep the `accounting/*` stats (read by the progress line)."""
         ledger = self.health.ledger
         stats = self.crawler.stats
-        if key not in ledger.urls:
+        if ledger.listed(key, url):
             stats.inc_value("accounting/listed")
         replaced = ledger.settle(key, url, outcome, force=force)
         if replaced is outcome:
@@ -355,9 +364,8 @@ class CrawlHealthExtension:
             stats.inc_value(f"accounting/{replaced.kind}", -1)
 
     def article_listed(self, url: str, key: str) -> None:
-        if key not in self.health.ledger.urls:
+        if self.health.ledger.listed(key, url):
             self.crawler.stats.inc_value("accounting/listed")
-            self.health.ledger.listed(key, url)
 
     def article_skipped(self, url: str, key: str, reason: str) -> None:
         self.settle(key, url, Outcome(SKIPPED, reason))
