@@ -388,3 +388,21 @@ def test_2005_table_page_keeps_its_paragraphs():
     assert any("获得了500万元的体彩大奖，成为让无数人羡慕不已的幸运儿" in p for p in paragraphs)
     # Every piece of text is inside a paragraph: none is left loose in the container.
     assert parsel.Selector(text=body).xpath("/html/body/div/text()[normalize-space()]") == []
+
+
+def test_an_attribute_name_lxml_refuses_is_dropped_with_the_others():
+    from scrapy.http import HtmlResponse
+
+    from crawler.site.extraction import parse_article
+
+    page = (
+        b'<meta property="article:published_time" content="2018-12-28T19:55:00+08:00">'
+        b'<h1 class="main-title">t</h1><div id="artibody"><p \x01=1 class="x">text</p>'
+        b'<img src="https://n.sinaimg.cn/a.jpg" alt="a\x02b" \x03=1></div>'
+    )
+    url = "https://finance.sina.com.cn/roll/2018-12-28/doc-ihqfskcn2160999.shtml"
+    body = parse_article(HtmlResponse(url, body=page, encoding="utf-8")).body
+    assert body == (
+        '<div><p>text</p><img src="https://n.sinaimg.cn/a.jpg" alt="ab" '
+        'referrerpolicy="no-referrer"></div>'
+    )

@@ -43,7 +43,16 @@ def test_parse_sina_date(text, iso):
 
 @pytest.mark.parametrize(
     "text",
-    [None, "", "新浪财经", "09月28日07:56", "2022年08月01日", "2019年13月40日 10:00", "12:30"],
+    [
+        None,
+        "",
+        "新浪财经",
+        "09月28日07:56",
+        "2022年08月01日",
+        "2019年13月40日 10:00",
+        "12:30",
+        "2018-12-28T19:55:00+24:00",  # no such offset
+    ],
 )
 def test_unparseable_is_none(text):
     assert parse_sina_date(text) is None

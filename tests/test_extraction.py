@@ -27,6 +27,7 @@ from crawler.site.extraction import (
     parse_page,
 )
 from crawler.site.loaders import ArticleLoader, normalise_space
+from crawler.site.parsing import SLICE_BYTES
 from crawler.site.posts import PostOptions, post_filename, render_post
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sina"
@@ -359,6 +360,55 @@ def test_a_field_missing_up_to_the_article_is_looked_for_in_the_whole_page():
     assert extraction.item.author == "后来的来源"
     assert extraction.missing == ()
     assert extraction.drift is None
+
+
+HOSTILE_HEAD = (
+    '<html><head><meta property="article:published_time" content="2018-12-28T19:55:00+08:00">'
+    '<meta property="article:author" content="新京报"></head><body>'
+)
+HEADLINE = '<h1 class="main-title">中铁总辟谣称消息不实</h1>'
+ARTICLE_BLOCK = (
+    '<div class="left"><div id="artibody">' + ("<p>" + "正文内容，" * 20 + "</p>") * 60 + "</div>"
+    '<p class="show_author">责任编辑：张三</p></div>'
+)
+RELATED = "<ul>" + "<li><a href='/x'>相关新闻</a></li>" * 1000 + "</ul>"
+
+
+def padded(prefix: str, size: int) -> str:
+    """The prefix, made exactly ``size`` bytes long by a comment."""
+    return prefix + "<!--" + "x" * (size - len(prefix.encode()) - 7) + "-->"
+
+
+def partial_and_whole(html: str) -> tuple[ArticleItem, ArticleItem]:
+    response = tiny(ARTICLE_URL, html)
+    whole = extract_from(response, parse_page(response, whole=True).selector, clean=True)
+    return extract_article(response).item, whole.item
+
+
+def test_a_container_the_template_prefers_placed_after_a_closed_one_is_read_to_its_end():
+    # A sidebar `#article` closes in the slice where the real `#artibody` (preferred) starts.
+    sidebar = padded(HOSTILE_HEAD + HEADLINE + "<div><div id='article'><p>侧栏</p></div>", 8292)
+    partial, whole = partial_and_whole(sidebar + "</div>" + ARTICLE_BLOCK + RELATED)
+    assert partial.body.count("正文内容") == 20 * 60
+    assert partial == whole
+
+
+def test_a_headline_placed_after_the_body_is_read_to_its_end():
+    # A slice ends inside the headline's text.
+    head = HOSTILE_HEAD + ARTICLE_BLOCK
+    slice_end = (len(head.encode()) // SLICE_BYTES + 1) * SLICE_BYTES
+    before = padded(head, slice_end - len('<h1 class="main-title">中铁总'.encode()))
+    partial, whole = partial_and_whole(before + HEADLINE + RELATED)
+    assert partial.title == "中铁总辟谣称消息不实"
+    assert partial == whole
+
+
+def test_a_date_only_below_the_article_is_found_in_the_whole_page():
+    head = "<html><head></head><body>"
+    date_line = '<div class="date-source"><span class="date">2018年12月28日 19:55</span></div>'
+    partial, whole = partial_and_whole(head + HEADLINE + ARTICLE_BLOCK + RELATED + date_line)
+    assert partial.date.isoformat() == "2018-12-28T19:55:00+08:00"
+    assert partial == whole
 
 
 # GB2312 pages: w3lib maps the gb2312 label to GB18030, a superset, so every character decodes.

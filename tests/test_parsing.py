@@ -7,7 +7,13 @@ import gc
 import pytest
 from lxml import etree
 
-from crawler.site.parsing import SLICE_BYTES, is_closed, page_bytes, parse_page_bytes
+from crawler.site.parsing import (
+    ASK_WITHIN_BYTES,
+    SLICE_BYTES,
+    is_closed,
+    page_bytes,
+    parse_page_bytes,
+)
 
 FILLER = "<li><a href='/x'>相关新闻</a></li>" * 2000  # far more than one slice
 PAGE = (
@@ -104,3 +110,17 @@ def test_an_empty_page_is_an_empty_document(body):
     parsed = parse_page_bytes(page_bytes(body, "utf-8"))
     assert parsed.selector.root.tag == "html"
     assert parsed.complete
+
+
+def test_a_page_not_done_within_the_first_mib_is_parsed_whole():
+    asked = []
+
+    def never(root: etree._Element) -> bool:
+        asked.append(True)
+        return False
+
+    big = b"<html><body>" + b"<h1>x</h1>" * (2 * ASK_WITHIN_BYTES // 10) + b"</body></html>"
+    parsed = parse_page_bytes(big, never)
+    assert parsed.complete
+    assert len(asked) == ASK_WITHIN_BYTES // SLICE_BYTES - 1
+    assert len(parsed.selector.xpath("//h1")) == 2 * ASK_WITHIN_BYTES // 10

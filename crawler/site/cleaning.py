@@ -356,9 +356,20 @@ def _continue_paragraph(paragraph: etree._Element, region_end: etree._Element) -
 
 
 def _keep_attrs(el: etree._Element, allowed: tuple[str, ...]) -> None:
-    for name in list(el.attrib):
-        if name not in allowed:
-            del el.attrib[name]
+    attrib = el.attrib
+    if all(name in allowed for name in attrib):
+        return
+    # Cleared and set again, in their order, rather than deleted one by one: libxml2 keeps
+    # attribute names lxml refuses to name (a control character in them), and clear() needs
+    # no name. What a kept value holds that XML cannot, goes.
+    kept = [
+        (name, _XML_INCOMPATIBLE.sub("", value))
+        for name, value in attrib.items()
+        if name in allowed
+    ]
+    attrib.clear()
+    for name, value in kept:
+        el.set(name, value)
 
 
 def _remove(el: etree._Element) -> None:

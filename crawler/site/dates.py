@@ -96,7 +96,11 @@ def parse_sina_date(text: str | None, year: int | None = None) -> datetime | Non
     except ValueError:
         return None
     if parts.get("offset"):
-        return naive.replace(tzinfo=_offset(parts["offset"])).astimezone(BEIJING)
+        try:
+            offset = _offset(parts["offset"])
+        except ValueError:  # +24:00 and beyond: no such time zone, no date from this text
+            return None
+        return naive.replace(tzinfo=offset).astimezone(BEIJING)
     return naive.replace(tzinfo=BEIJING)
 
 

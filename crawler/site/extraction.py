@@ -538,19 +538,29 @@ class ArticleBlockRead:
 
     def __call__(self, root: etree._Element) -> bool:
         if self.block is None:
-            self.block = self.find_block(root)
+            self.block = self.find_block(root, anchored=True)
             if self.block is None:
                 return False
-        return is_closed(self.block)
+        if not is_closed(self.block):
+            return False
+        # The anchored query's block has closed. Enough once the block extraction will read
+        # (the template's whole body table: a page-wide query may name another container,
+        # placed since) has closed too, and so has the headline.
+        block = self.find_block(root, anchored=False)
+        if block is not self.block:
+            self.block = block
+            return block is not None and is_closed(block)
+        return self.title is not None and is_closed(self.title.root)
 
-    def find_block(self, root: etree._Element) -> etree._Element | None:
+    def find_block(self, root: etree._Element, *, anchored: bool) -> etree._Element | None:
         page = Selector(root=root, type="html")
         if self.template is None:
             self.template, self.title = recognise(page)
             if self.template is None:
                 return None
         contexts = _Contexts(page, self.title)
-        body = contexts.find(tuple(q for q in self.template.body if _is_anchored(q)))
+        queries = self.template.body
+        body = contexts.find(tuple(q for q in queries if _is_anchored(q)) if anchored else queries)
         if body is None or not isinstance(body.root, etree._Element):
             return None
         block = body.root.getparent()
@@ -632,10 +642,15 @@ def extract_article(response: TextResponse, *, clean: bool = True) -> Extraction
     the body in the same tree (``clean=False`` keeps the raw article container).
     """
     parsed = parse_page(response)
-    extraction = extract_from(response, parsed.selector, clean=clean)
-    if extraction.missing and not parsed.complete:
-        # A field the template always has may have moved below the article on a changed page:
-        # read the whole page before calling it drift.
+    if parsed.complete:
+        return extract_from(response, parsed.selector, clean=clean)
+    # A field the template always has may have moved below the article on a changed page:
+    # read the whole page before refusing it or calling it drift.
+    try:
+        extraction = extract_from(response, parsed.selector, clean=clean)
+    except NotAnArticle:
+        extraction = None
+    if extraction is None or extraction.missing:
         extraction = extract_from(response, parse_page(response, whole=True).selector, clean=clean)
     return extraction
 

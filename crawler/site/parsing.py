@@ -27,6 +27,10 @@ from parsel import Selector
 
 # The slice fed between two "enough?" checks: what may be parsed past the point of enough.
 SLICE_BYTES = 8 * 1024
+# The parser asks only within the first MiB (a Sina article page is 7-400 KB): a check may
+# walk what is parsed so far, and asking all the way through a hostile 4 MB page made its
+# parse ten times slower. A page not done by then is parsed whole.
+ASK_WITHIN_BYTES = 1024 * 1024
 _ENCODING_ERRORS = frozenset(
     {etree.ErrorTypes.ERR_INVALID_CHAR, etree.ErrorTypes.ERR_INVALID_ENCODING}
 )
@@ -67,9 +71,10 @@ def parse_page_bytes(data: bytes, read_enough: ReadEnough | None = None) -> Pars
     root, complete, encoding_error = _parse(data, read_enough)
     if encoding_error:
         # Invalid UTF-8 reaches the tree as is and lxml raises reading it: parse the page again
-        # with those bytes replaced, as parsel does.
+        # with those bytes replaced, as parsel does, and whole (``read_enough`` may keep state
+        # about the first tree).
         data = data.decode("utf-8", errors="replace").encode("utf-8")
-        root, complete, _ = _parse(data, read_enough)
+        root, complete, _ = _parse(data, None)
     return ParsedPage(Selector(root=root, type="html"), complete)
 
 
@@ -88,7 +93,7 @@ def _parse(data: bytes, read_enough: ReadEnough | None) -> tuple[etree._Element,
         if (
             read_enough is not None
             and root is not None
-            and offset + SLICE_BYTES < len(data)
+            and offset + SLICE_BYTES < min(len(data), ASK_WITHIN_BYTES)
             and read_enough(root)
         ):
             complete = False
