@@ -40,6 +40,9 @@ PAGES = [
     (f"<html><head>{REFRESH.replace('0;', '900;')}</head></html>", "utf-8"),
     ("<html><head><title>新浪财经</title></head><body>正文</body></html>", "utf-8"),
     ("<html><head><title>新浪财经</title></head><body>正文</body></html>", "utf-16"),
+    # Mode escapes inside the word, and 8 bytes a character: only a decode finds it.
+    ("<html><head>" + REFRESH.replace("refresh", "ref\x1b(Bresh") + "</head></html>", "iso2022_jp"),
+    (f"<html><head><title>{'aア' * 2000}</title>{REFRESH}</head></html>", "iso2022_jp"),
 ]
 
 

@@ -10,6 +10,7 @@ untouched; any other goes through Scrapy's own middleware, so its behaviour and 
 
 from __future__ import annotations
 
+import codecs
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
@@ -19,8 +20,14 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.http import Response
 
-# Scrapy reads 4,096 characters; no ASCII-compatible charset spends more than 4 bytes on one.
+# Scrapy reads 4,096 characters; the charsets below spend at most 4 bytes on one.
 HEAD_BYTES = 4096 * 4
+# Charsets in which the bytes of `refresh` are the word and nothing else: ASCII-compatible,
+# without escape sequences (ISO-2022-JP and HZ switch modes inside the text), at most 4 bytes a
+# character. A page in any other goes to Scrapy.
+BYTE_SEARCHABLE = frozenset(
+    {"utf-8", "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "ascii", "iso8859-1", "cp1252"}
+)
 
 
 def may_refresh(body: bytes) -> bool:
@@ -45,6 +52,17 @@ class MetaRefreshPrecheckMiddleware(MetaRefreshMiddleware):
     """MetaRefreshMiddleware that skips HTML pages whose head has no refresh tag in it."""
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        if isinstance(response, HtmlResponse) and not may_refresh(response.body):
+        if (
+            isinstance(response, HtmlResponse)
+            and _codec_name(response.encoding) in BYTE_SEARCHABLE
+            and not may_refresh(response.body)
+        ):
             return response
         return super().process_response(request, response)
+
+
+def _codec_name(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return encoding
