@@ -357,19 +357,21 @@ def _continue_paragraph(paragraph: etree._Element, region_end: etree._Element) -
 
 def _keep_attrs(el: etree._Element, allowed: tuple[str, ...]) -> None:
     attrib = el.attrib
-    if all(name in allowed for name in attrib):
-        return
-    # Cleared and set again, in their order, rather than deleted one by one: libxml2 keeps
-    # attribute names lxml refuses to name (a control character in them), and clear() needs
-    # no name. What a kept value holds that XML cannot, goes.
-    kept = [
-        (name, _XML_INCOMPATIBLE.sub("", value))
-        for name, value in attrib.items()
-        if name in allowed
-    ]
-    attrib.clear()
-    for name, value in kept:
-        el.set(name, value)
+    try:
+        for name in [name for name in attrib.keys() if name not in allowed]:  # noqa: SIM118
+            del attrib[name]
+    except ValueError:
+        # libxml2 keeps attribute names lxml refuses to name (a control character in them):
+        # clear them all and set the kept ones again, in their order, without what XML cannot
+        # hold in a value.
+        kept = [
+            (name, _XML_INCOMPATIBLE.sub("", value))
+            for name, value in attrib.items()
+            if name in allowed
+        ]
+        attrib.clear()
+        for name, value in kept:
+            el.set(name, value)
 
 
 def _remove(el: etree._Element) -> None:
