@@ -527,8 +527,10 @@ class ArticleBlockRead:
 
     The block is the body container's parent: the editor line sits there, next to the body.
     Every other field of a template (meta tags, the date and source line, the breadcrumb)
-    comes before the headline or next to it. Only anchored body queries are tried here (the
-    headline-relative ones and `id()` lookups), which cost no walk of the tree per slice.
+    comes before the headline or next to it. After each slice only the anchored body queries
+    are tried (the headline-relative ones and `id()` lookups: no walk of the tree); once their
+    block has closed, the template's whole body table is asked once, since extraction reads the
+    container it picks, and the parse stops when that block and the headline have closed.
     """
 
     def __init__(self) -> None:
@@ -549,7 +551,8 @@ class ArticleBlockRead:
         block = self.find_block(root, anchored=False)
         if block is not self.block:
             self.block = block
-            return block is not None and is_closed(block)
+            if block is None or not is_closed(block):
+                return False
         return self.title is not None and is_closed(self.title.root)
 
     def find_block(self, root: etree._Element, *, anchored: bool) -> etree._Element | None:
