@@ -55,8 +55,9 @@ def test_worker_process_leaves_when_the_crawl_is_killed(tmp_path):
         "import os, signal, sys\n"
         "from crawler.extensions.offload import Offload\n"
         "offload = Offload(processes=1)\n"
-        "offload._worker.submit(int).result()\n"
-        "print(*offload._worker._processes, flush=True)\n"
+        "import asyncio\n"
+        "asyncio.run(offload.in_worker(int))\n"
+        "print(*offload.worker_pids(), flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n",
         encoding="utf-8",
     )
@@ -90,10 +91,10 @@ def test_worker_processes_exit_when_the_engine_stops(project_crawler):
     crawler = project_crawler(SINA_WORKER_PROCESSES=2)
     offload = offload_of(crawler)
     assert asyncio.run(offload.in_worker(sum, [1, 2, 3])) == 6
-    workers = list(offload._worker._processes.values())
+    workers = offload.worker_pids()
     assert len(workers) == 2
     crawler.get_extension(OffloadExtension).engine_stopped()
-    assert not any(worker.is_alive() for worker in workers)
+    assert not any(_alive(worker) for worker in workers)
 
 
 def test_a_crawler_without_the_extension_is_told_so(project_crawler):

@@ -18,14 +18,13 @@ import functools
 import gc
 import multiprocessing
 import os
-import signal
 import threading
-import time
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
 from scrapy import signals
 
+from crawler.extensions.worker_processes import WorkerProcesses
 from crawler.memory import keep_page_buffers_off_the_heap
 
 if TYPE_CHECKING:
@@ -51,22 +50,20 @@ class Offload:
     def __init__(self, processes: int):
         self.processes = processes
         self._side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sina-side")
-        self._worker: Executor
+        self._worker_processes: WorkerProcesses | None = None
+        self._worker_thread: ThreadPoolExecutor | None = None
         keep_page_buffers_off_the_heap()  # before the worker forks, so it inherits the setting
         if processes > 0:
             context = _start_method()
-            self._worker = ProcessPoolExecutor(
-                processes, mp_context=context, initializer=_worker_started
-            )
             if context.get_start_method() == "fork":
                 # The start-up objects (modules, settings) stay where they are: the collector
                 # would write to every one of them in both processes, copying the pages they
                 # share after the fork (worker PSS, see benchmarks/README.md).
                 gc.freeze()
-            # Start the workers now, while the first requests download, not on the first page.
-            self._worker.submit(int)
+            # Started now, while the first requests download, not on the first page.
+            self._worker_processes = WorkerProcesses(processes, context, _worker_started)
         else:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sina-work")
+            self._worker_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sina-work")
 
     async def in_worker(self, func: Callable[_P, _T], *args: _P.args) -> _T:
         """Run ``func(*args)`` in the worker (process or thread); its exception is raised here.
@@ -74,8 +71,14 @@ class Offload:
         In a process, `func` and its arguments travel by pickle: module-level functions and
         plain values only. Needs the asyncio reactor (the project's TWISTED_REACTOR).
         """
+        if self._worker_processes is not None:
+            return await self._worker_processes.run(func, *args)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker, func, *args)
+        return await loop.run_in_executor(self._worker_thread, func, *args)
+
+    def worker_pids(self) -> list[int]:
+        """Return the worker processes' ids (none when the worker is a thread)."""
+        return self._worker_processes.pids() if self._worker_processes is not None else []
 
     async def in_thread(self, func: Callable[..., _T], *args: Any) -> _T:
         """Run ``func(*args)`` in the side thread: short work (cleaning, rendering), file writes.
@@ -98,7 +101,10 @@ class Offload:
 
     def shutdown(self) -> None:
         """Stop the worker (its processes exit) and the side thread; queued work is cancelled."""
-        self._worker.shutdown(wait=True, cancel_futures=True)
+        if self._worker_processes is not None:
+            self._worker_processes.shutdown()
+        if self._worker_thread is not None:
+            self._worker_thread.shutdown(wait=True, cancel_futures=True)
         self._side.shutdown(wait=True, cancel_futures=True)
 
 
@@ -114,21 +120,7 @@ def _start_method() -> multiprocessing.context.BaseContext:
 
 
 def _worker_started() -> None:
-    # Ctrl-C reaches the whole process group: the crawl's own process decides how to stop (it
-    # finishes the pages in hand), so a worker must not die of it half way.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A forked worker holds both ends of its task pipe, so a crawl killed with SIGKILL would
-    # leave it waiting for work forever; it leaves as soon as its parent is gone instead.
-    threading.Thread(
-        target=_exit_with_parent, args=(os.getppid(),), name="sina-parent-watch", daemon=True
-    ).start()
     import crawler.site.extraction  # noqa: F401  (imported once here, not on the first page)
-
-
-def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
-    while os.getppid() == parent:
-        time.sleep(interval)
-    os._exit(1)
 
 
 def _call_on_response(func: Callable[[Response], _T], parts: tuple) -> _T:

@@ -1,0 +1,125 @@
+"""Worker processes fed from the event loop: answers in order, errors intact, a dead worker replaced."""
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.extensions.worker_processes import (
+    RemoteTraceback,
+    WorkerProcessDied,
+    WorkerProcesses,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FORK = multiprocessing.get_context("fork")
+
+
+@pytest.fixture
+def workers():
+    pool = WorkerProcesses(2, FORK)
+    yield pool
+    pool.shutdown()
+
+
+def _echo_after(seconds: float, value: object) -> object:
+    time.sleep(seconds)
+    return value
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+def _unpicklable() -> object:
+    return lambda: None
+
+
+def test_many_tasks_at_once_each_get_their_own_answer(workers):
+    async def many():
+        # Uneven durations: the answers of one worker arrive in the order its tasks were sent.
+        return await asyncio.gather(
+            *(workers.run(_echo_after, (i % 3) / 100, i) for i in range(40))
+        )
+
+    assert asyncio.run(many()) == list(range(40))
+
+
+def test_a_large_argument_and_result_cross_intact(workers):
+    # Several MB: more than the socket's buffer, so the rest is written when it drains.
+    page = os.urandom(3 * 1024 * 1024)
+    assert asyncio.run(workers.run(bytes, page)) == page
+
+
+def test_an_exception_is_raised_here_with_the_workers_traceback(workers):
+    with pytest.raises(ValueError, match="bad page") as caught:
+        asyncio.run(workers.run(_fail, "bad page"))
+    assert isinstance(caught.value.__cause__, RemoteTraceback)
+    assert "_fail" in str(caught.value.__cause__)
+
+
+def test_an_answer_pickle_cannot_carry_is_an_error_not_a_hang(workers):
+    with pytest.raises(RuntimeError, match="could not be pickled"):
+        asyncio.run(workers.run(_unpicklable))
+    assert asyncio.run(workers.run(sum, [1, 2])) == 3
+
+
+def test_a_killed_worker_fails_its_tasks_and_the_next_task_gets_a_new_worker():
+    pool = WorkerProcesses(1, FORK)
+    try:
+        (first,) = pool.pids()
+
+        async def killed_mid_task():
+            task = asyncio.ensure_future(pool.run(_echo_after, 30, "never"))
+            await asyncio.sleep(0.3)
+            os.kill(first, signal.SIGKILL)
+            return await task
+
+        with pytest.raises(WorkerProcessDied, match=rf"{first} exited \(exit status -9\)"):
+            asyncio.run(killed_mid_task())
+        assert asyncio.run(pool.run(sum, [1, 2, 3])) == 6
+        assert pool.pids() != [first]
+    finally:
+        pool.shutdown()
+
+
+def test_shutdown_stops_every_worker_and_refuses_later_tasks():
+    pool = WorkerProcesses(2, FORK)
+    processes = [worker.process for worker in pool._workers]
+    pool.shutdown()
+    assert not any(process.is_alive() for process in processes)
+    assert all(process.exitcode == 0 for process in processes)
+    with pytest.raises(RuntimeError, match="after shutdown"):
+        asyncio.run(pool.run(sum, [1]))
+
+
+def test_a_process_exiting_without_shutdown_does_not_wait_on_its_workers(tmp_path):
+    # Scrapy installs a SIGTERM handler before the workers fork; a crawl that ends before its
+    # engine stops never shuts them down, and multiprocessing terminates them at exit.
+    script = tmp_path / "crawl.py"
+    script.write_text(
+        "import asyncio, multiprocessing, signal\n"
+        "from crawler.extensions.worker_processes import WorkerProcesses\n"
+        "signal.signal(signal.SIGTERM, lambda *_: None)\n"
+        "pool = WorkerProcesses(1, multiprocessing.get_context('fork'))\n"
+        "print(asyncio.run(pool.run(sum, [1, 2])), *pool.pids(), flush=True)\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer, worker = done.stdout.split()
+    assert answer == "3"
+    assert not Path(f"/proc/{worker}").exists()
