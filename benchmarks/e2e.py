@@ -90,7 +90,11 @@ def descendants(pid: int) -> list[int]:
     while todo:
         current = todo.pop()
         found.append(current)
-        for children in Path(f"/proc/{current}/task").glob("*/children"):
+        try:  # a process may exit between two reads
+            tasks = list(Path(f"/proc/{current}/task").glob("*/children"))
+        except OSError:
+            continue
+        for children in tasks:
             with contextlib.suppress(OSError):
                 todo.extend(int(c) for c in children.read_text().split())
     return found
