@@ -3,6 +3,7 @@
 import asyncio
 import multiprocessing
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -123,3 +124,15 @@ def test_a_process_exiting_without_shutdown_does_not_wait_on_its_workers(tmp_pat
     answer, worker = done.stdout.split()
     assert answer == "3"
     assert not Path(f"/proc/{worker}").exists()
+
+
+def test_a_buffer_passed_out_of_band_crosses_intact(workers):
+    # Written to the socket from where it lies, in parts when the socket's buffer is full.
+    pages = [os.urandom(size) for size in (5, 700 * 1024, 3 * 1024 * 1024)]
+
+    async def send_all():
+        return await asyncio.gather(
+            *(workers.run(bytes, pickle.PickleBuffer(page)) for page in pages)
+        )
+
+    assert asyncio.run(send_all()) == pages

@@ -18,6 +18,7 @@ import functools
 import gc
 import multiprocessing
 import os
+import pickle
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
@@ -90,13 +91,10 @@ class Offload:
 
     async def on_response_in_worker(self, func: Callable[[Response], _T], response: Response) -> _T:
         """Run ``func(response)`` in the worker, sending the response as its picklable parts."""
-        parts = (
-            type(response),
-            response.url,
-            response.status,
-            dict(response.headers),
-            response.body,
-        )
+        body: bytes | pickle.PickleBuffer = response.body
+        if self._worker_processes is not None:
+            body = pickle.PickleBuffer(body)  # written to the worker's socket as it is, not copied
+        parts = (type(response), response.url, response.status, dict(response.headers), body)
         return await self.in_worker(_call_on_response, func, parts)
 
     def shutdown(self) -> None:

@@ -31,10 +31,12 @@ if TYPE_CHECKING:
     import multiprocessing.context
     from collections.abc import Callable
 
-# Each message: its length, then the pickle of (function, arguments) one way, of
-# (succeeded, result or exception, traceback text) the other.
-_HEADER = struct.Struct("!Q")
-_STOP = b""  # an empty message asks the worker to leave
+# A task: the length of the pickle of (function, arguments), the number of out-of-band buffers
+# (arguments wrapped in pickle.PickleBuffer, a page's body: written to the socket from where
+# they are, not copied into the pickle), their lengths, the pickle, the buffers. An answer: the
+# length of the pickle of (succeeded, result or exception, traceback text), the pickle.
+_TASK = struct.Struct("!QI")
+_LENGTH = struct.Struct("!Q")
 _RECEIVE_BYTES = 256 * 1024
 # A page (up to a few hundred KB) fits in the socket's buffer: one send, no writer callback.
 _SEND_BUFFER_BYTES = 1024 * 1024
@@ -134,10 +136,14 @@ class _Worker:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._attach(loop)
-        message = pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
+        buffers: list[pickle.PickleBuffer] = []
+        message = pickle.dumps((func, args), protocol=5, buffer_callback=buffers.append)
+        views = [buffer.raw() for buffer in buffers]
+        header = _TASK.pack(len(message), len(views))
+        header += b"".join(_LENGTH.pack(view.nbytes) for view in views)
         future = loop.create_future()
         self.pending.append(future)
-        self._send(_HEADER.pack(len(message)) + message)
+        self._send([header, message, *views])
         return await future
 
     def _attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -156,19 +162,25 @@ class _Worker:
             loop.remove_reader(self.sock.fileno())
             loop.remove_writer(self.sock.fileno())
 
-    def _send(self, data: bytes) -> None:
+    def _send(self, parts: list[bytes | memoryview]) -> None:
         if self._outbox:
-            self._outbox += data
+            for part in parts:
+                self._outbox += part
             return
         try:
-            sent = self.sock.send(data)
+            sent = self.sock.sendmsg(parts)
         except BlockingIOError:
             sent = 0
         except OSError:
             self._died()
             return
-        if sent < len(data):
-            self._outbox += memoryview(data)[sent:]
+        for part in parts:  # what the socket did not take waits for it to drain
+            if sent >= len(part):
+                sent -= len(part)
+                continue
+            self._outbox += memoryview(part)[sent:]
+            sent = 0
+        if self._outbox:
             self._loop.add_writer(self.sock.fileno(), self._flush)
 
     def _flush(self) -> None:
@@ -194,12 +206,12 @@ class _Worker:
             self._died()
             return
         self._inbox += data
-        while len(self._inbox) >= _HEADER.size:
-            (length,) = _HEADER.unpack_from(self._inbox)
-            end = _HEADER.size + length
+        while len(self._inbox) >= _LENGTH.size:
+            (length,) = _LENGTH.unpack_from(self._inbox)
+            end = _LENGTH.size + length
             if len(self._inbox) < end:
                 break
-            message = bytes(memoryview(self._inbox)[_HEADER.size : end])
+            message = bytes(memoryview(self._inbox)[_LENGTH.size : end])
             del self._inbox[:end]
             self._answered(message)
 
@@ -244,7 +256,7 @@ class _Worker:
             return
         with contextlib.suppress(OSError):
             self.sock.settimeout(10)
-            self.sock.sendall(bytes(self._outbox) + _HEADER.pack(len(_STOP)))
+            self.sock.sendall(bytes(self._outbox) + _TASK.pack(0, 0))  # an empty task: leave
         self._outbox.clear()
 
     def close(self) -> None:
@@ -281,13 +293,19 @@ def _serve(
         initializer()
     stream = sock.makefile("rb")
     while True:
-        header = stream.read(_HEADER.size)
-        if len(header) < _HEADER.size:
+        header = stream.read(_TASK.size)
+        if len(header) < _TASK.size:
             return
-        (length,) = _HEADER.unpack(header)
+        length, buffer_count = _TASK.unpack(header)
         if length == 0:
             return
-        func, args = pickle.loads(stream.read(length))
+        lengths = stream.read(_LENGTH.size * buffer_count)
+        sizes = [size for (size,) in _LENGTH.iter_unpack(lengths)]
+        message = stream.read(length)
+        buffers = [stream.read(size) for size in sizes]
+        if len(message) < length or [len(b) for b in buffers] != sizes:
+            return  # the crawl went away mid-task
+        func, args = pickle.loads(message, buffers=buffers)
         sock.sendall(_answer(func, args))
 
 
@@ -301,7 +319,7 @@ def _answer(func: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
     except Exception as exc:  # noqa: BLE001 - a result or an exception pickle cannot carry
         error = RuntimeError(f"the worker's answer could not be pickled: {exc!r}")
         message = pickle.dumps((False, error, ""), protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(len(message)) + message
+    return _LENGTH.pack(len(message)) + message
 
 
 def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
