@@ -463,6 +463,7 @@ RULES: dict[str, Rule] = {
     "LOG_ENABLED": boolean,
     "TELNETCONSOLE_ENABLED": boolean,
     "REMOTE_CONTROL_ENABLED": boolean,
+    "WARN_ON_GENERATOR_RETURN_VALUE": boolean,
     "FEEDS": mapping,
     "FEED_EXPORT_ENCODING": encoding,
     "CLOSESPIDER_TIMEOUT": number(0),
