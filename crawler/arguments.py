@@ -7,13 +7,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from w3lib.url import file_uri_to_path
 
 from crawler.downloader.local_files import local_file_problem
 from crawler.site.channels import Channel, UnknownChannel, default_channels, resolve_channels
 from crawler.site.dates import BEIJING
+from crawler.url_faults import url_fault
 
 # A roll page is one small request; ten pages are Sina's 500 newest entries, so a run after some
 # downtime still catches up. Entries already saved cost nothing but their line in the roll.
@@ -160,20 +160,14 @@ def check_url(url: str, *, name: str = "urls", allow_file: bool = False) -> str:
         return url
     if not re.match(r"https?://[^/\s]+", url, re.IGNORECASE):
         raise ArgumentError(f"{name}: not an http(s) URL: {url!r}")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        raise ArgumentError(f"{name}: bad host in {url!r}") from None
-    if not host:
-        raise ArgumentError(f"{name}: no host in {url!r}")
-    try:
-        port = parts.port
-    except ValueError:  # not a number, or outside 0-65535
-        port = 0
-    if port == 0:
+    fault = url_fault(url)
+    if fault is None:
+        return url
+    if fault.part == "port":
         raise ArgumentError(f"{name}: bad port in {url!r} (1-65535)")
-    return url
+    if fault.reason == "no host":
+        raise ArgumentError(f"{name}: no host in {url!r}")
+    raise ArgumentError(f"{name}: bad host in {url!r}")
 
 
 def read_urls_file(path: str) -> list[str]:

@@ -10,7 +10,7 @@ from scrapy import Request
 from scrapy.exceptions import NotConfigured
 from scrapy.pipelines.files import FilesPipeline
 
-from crawler.site.roll import url_problem
+from crawler.url_faults import url_problem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

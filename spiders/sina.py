@@ -17,9 +17,10 @@ from crawler.extensions.offload import offload_of
 from crawler.site.channels import CHANNELS
 from crawler.site.extraction import NO_READABLE_BODY, NotAnArticle, extract_article
 from crawler.site.feeds import FeedError, parse_feed
-from crawler.site.roll import ROLL_REFERER, RollError, parse_roll_page, roll_page_url, url_problem
+from crawler.site.roll import ROLL_REFERER, RollError, parse_roll_page, roll_page_url
 from crawler.storage.crawl_state import canonical_key, open_state
 from crawler.storage.seen_keys import SeenKeys
+from crawler.url_faults import url_problem
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -200,7 +201,7 @@ class SinaSpider(scrapy.Spider):
                 return
             request = self.article_request(url, channel, channel_wins=channel_wins)
         except Exception as exc:  # noqa: BLE001 - one entry must not cost the rest of the page
-            reason = health.one_line(exc)
+            reason = health.exception_line(exc)
             self.logger.error("Failed listed entry %s: %s", url, reason)
             self.crawler.signals.send_catch_log(
                 health.article_failed, url=url, reason=reason, key=key, side=health.OURS

@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from crawler.site.dates import BEIJING
 from crawler.site.errors import PageError
+from crawler.url_faults import url_problem
 
 # Sina answers roll API calls without this Referer with 403.
 ROLL_REFERER = "https://news.sina.com.cn/"
@@ -78,22 +79,6 @@ def entry_url(row: dict) -> str:
         if isinstance(value, str) and value.strip().lower().startswith(("http://", "https://")):
             return value.strip()
     return ""
-
-
-def url_problem(url: str) -> str:
-    """Say why a listed http(s) URL cannot be fetched ('' when it can).
-
-    >>> url_problem("https://finance.sina.com.cn/a.shtml")
-    ''
-    >>> url_problem("http://[::1/x"), url_problem("http://example.com:99999/a"), url_problem("http:///a")
-    ('Invalid IPv6 URL', 'Port out of range 0-65535', 'no host')
-    """
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
-    except ValueError as exc:
-        return str(exc)
-    return "" if parts.hostname else "no host"
 
 
 @dataclass
