@@ -28,10 +28,10 @@ def item_url(item: Any) -> str:
     return str(url) if url else f"an item of type {type(item).__name__}"
 
 
-def one_line(text: object) -> str:
+def collapse_whitespace(text: object) -> str:
     r"""Collapse a message onto one line.
 
-    >>> one_line("cannot write\npost  x")
+    >>> collapse_whitespace("cannot write\npost  x")
     'cannot write post x'
     """
     return " ".join(str(text).split())
@@ -49,7 +49,7 @@ class OneLineLogFormatter(LogFormatter):
     ) -> LogFormatterResult:
         result = super().dropped(item, exception, response, spider)
         result["msg"] = "Dropped %(url)s: %(reason)s"
-        result["args"] = {"url": item_url(item), "reason": one_line(exception)}
+        result["args"] = {"url": item_url(item), "reason": collapse_whitespace(exception)}
         return result
 
     def item_error(

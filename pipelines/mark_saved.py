@@ -70,7 +70,7 @@ class MarkSavedPipeline:
             for key in dict.fromkeys(canonical_key(url) for url in asked):
                 self.state.mark_saved(key, item.url, item.title)
         except Exception as exc:  # noqa: BLE001 - whatever the store raised, not saved
-            self.failed(item, response, f"crawl state: {health.one_line(exc)}")
+            self.failed(item, response, f"crawl state: {health.exception_line(exc)}")
             return
         self.stats.inc_value("state/marked")
 

@@ -284,10 +284,10 @@ class CrawlHealth:
         return ", ".join(f"{k} {v}/{self.items}" for k, v in self.coverage.items())
 
 
-def one_line(exc: BaseException) -> str:
+def exception_line(exc: BaseException) -> str:
     r"""Name an exception in one line: its type and the first line of its message.
 
-    >>> one_line(ValueError("Invalid IPv6 URL\nmore"))
+    >>> exception_line(ValueError("Invalid IPv6 URL\nmore"))
     'ValueError: Invalid IPv6 URL'
     """
     message = str(exc).strip().splitlines()
@@ -398,7 +398,7 @@ class CrawlHealthExtension:
     def item_error(self, item: Any, failure: Failure, response: Response | None = None) -> None:
         self._unchanged.discard(id(item))
         url = getattr(item, "url", None) or "?"
-        reason = f"pipeline error: {one_line(failure.value)}"
+        reason = f"pipeline error: {exception_line(failure.value)}"
         logger.error("Failed %s: %s", url, reason)
         self.settle(article_key_of(response, url), url, Outcome(FAILED, reason, OURS))
 
@@ -408,9 +408,9 @@ class CrawlHealthExtension:
         url = getattr(response, "url", None) or "?"
         if "article_key" not in meta:
             # A roll or feed page's callback crashed: not one article, but still our failure.
-            self.health.errors[url] = f"callback error: {one_line(failure.value)}"
+            self.health.errors[url] = f"callback error: {exception_line(failure.value)}"
             return
-        reason = f"extraction error: {one_line(failure.value)}"
+        reason = f"extraction error: {exception_line(failure.value)}"
         logger.error("Failed %s: %s", url, reason)
         self.settle(meta["article_key"], url, Outcome(FAILED, reason, OURS))
 
@@ -492,8 +492,8 @@ class CrawlHealthExtension:
         try:
             parked = self.park_dead_links(spider)
         except Exception as exc:  # noqa: BLE001 - a broken state: say so, count it, summarise
-            logger.error("Cannot record page failures in the crawl state: %s", one_line(exc))
-            h.errors["crawl state"] = one_line(exc)
+            logger.error("Cannot record page failures in the crawl state: %s", exception_line(exc))
+            h.errors["crawl state"] = exception_line(exc)
             parked = []
         logger.info(
             "Crawl summary: %s; roll pages %d ok / %d failed",
