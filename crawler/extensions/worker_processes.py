@@ -130,6 +130,9 @@ class _Worker:
         self._skip = 0  # answers still due to futures of a loop that is gone
         self._loop: asyncio.AbstractEventLoop | None = None
         self._inbox = bytearray()
+        # Reused for every read: a fresh buffer this size would be mapped and faulted in anew
+        # each time (crawler.memory keeps blocks over 64 KiB off the heap).
+        self._received = bytearray(_RECEIVE_BYTES)
         self._outbox = bytearray()
 
     async def call(self, func: Callable[..., Any], args: tuple[Any, ...]) -> Any:
@@ -197,15 +200,15 @@ class _Worker:
 
     def _receive(self) -> None:
         try:
-            data = self.sock.recv(_RECEIVE_BYTES)
+            received = self.sock.recv_into(self._received)
         except BlockingIOError:
             return
         except OSError:
-            data = b""
-        if not data:
+            received = 0
+        if not received:
             self._died()
             return
-        self._inbox += data
+        self._inbox += memoryview(self._received)[:received]
         while len(self._inbox) >= _LENGTH.size:
             (length,) = _LENGTH.unpack_from(self._inbox)
             end = _LENGTH.size + length
