@@ -411,46 +411,6 @@ def test_a_date_only_below_the_article_is_found_in_the_whole_page():
     assert partial == whole
 
 
-def block_with(*parts: str) -> str:
-    """The article container, then ``parts``, all in one block (the container's parent)."""
-    body = "<p>" + "正文内容，" * 20 + "</p>"
-    return (
-        '<div class="left"><div id="artibody">' + body * 60 + "</div>" + "".join(parts) + "</div>"
-    )
-
-
-def test_the_parse_stops_at_the_editor_line_before_the_rest_of_its_block():
-    # Sina's modern block holds the related news and the comments after the editor line.
-    html = (
-        HOSTILE_HEAD
-        + HEADLINE
-        + block_with('<p class="article-editor">责任编辑：张三</p>', RELATED)
-    )
-    response = tiny(ARTICLE_URL, html)
-    partial, whole = parse_page(response), parse_page(response, whole=True)
-    assert not partial.complete
-    assert len(partial.selector.xpath("//li")) < len(whole.selector.xpath("//li"))
-    partial_item, whole_item = partial_and_whole(html)
-    assert partial_item.editor == "张三"
-    assert partial_item == whole_item
-
-
-def test_an_editor_line_the_loader_refuses_does_not_stop_the_parse():
-    # The first match of the editor query is a paragraph of text, which clean_editor refuses;
-    # the editor line the whole page gives comes more than a slice later in the block.
-    refused = (
-        '<p class="show_author">责任编辑：' + "这是一段很长的正文而不是编辑的名字" * 3 + "</p>"
-    )
-    html = (
-        HOSTILE_HEAD
-        + HEADLINE
-        + block_with(refused, RELATED, '<p class="article-editor">责任编辑：李四</p>')
-    )
-    partial, whole = partial_and_whole(html)
-    assert whole.editor == "李四"
-    assert partial == whole
-
-
 # GB2312 pages: w3lib maps the gb2312 label to GB18030, a superset, so every character decodes.
 def test_w3lib_maps_gb2312_to_gb18030():
     assert resolve_encoding("gb2312") == "gb18030"

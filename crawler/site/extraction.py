@@ -523,47 +523,39 @@ def parse_page(response: TextResponse, *, whole: bool = False) -> ParsedPage:
 
 
 class ArticleBlockRead:
-    """parse_page's stop rule: a known template's body, and what extraction reads next to it, parsed.
+    """parse_page's stop rule: a known template's body block has been parsed to its end.
 
-    Every field of a template but the editor line comes before the headline or next to it
-    (meta tags, the date and source line, the breadcrumb), or from the body container. The
-    editor line is looked for in the container's parent (EDITOR_NEAR_BODY): on a modern page
-    that block also holds the related news and the comments, most of what follows the article.
-    So the parse stops once the container has closed, the headline too, and either the block
-    has closed or the editor line the first editor query takes has been parsed whole (the first
-    value of that query is then the one the whole page gives).
-
-    After each slice only the anchored body queries are tried (the headline-relative ones and
-    `id()` lookups: no walk of the tree); once the container they find has closed, the
-    template's whole body table is asked once, since extraction reads the container it picks.
+    The block is the body container's parent: the editor line sits there, next to the body.
+    Every other field of a template (meta tags, the date and source line, the breadcrumb)
+    comes before the headline or next to it. After each slice only the anchored body queries
+    are tried (the headline-relative ones and `id()` lookups: no walk of the tree); once their
+    block has closed, the template's whole body table is asked once, since extraction reads the
+    container it picks, and the parse stops when that block and the headline have closed.
     """
 
     def __init__(self) -> None:
         self.template: Template | None = None
         self.title: Selector | None = None
-        self.body: etree._Element | None = None
+        self.block: etree._Element | None = None
 
     def __call__(self, root: etree._Element) -> bool:
-        if self.body is None:
-            self.body = self.find_body(root, anchored=True)
-            if self.body is None:
+        if self.block is None:
+            self.block = self.find_block(root, anchored=True)
+            if self.block is None:
                 return False
-        if not is_closed(self.body):
+        if not is_closed(self.block):
             return False
-        # The anchored query's container has closed. The container extraction will read (the
-        # template's whole body table: a page-wide query may name another one, placed since)
-        # must have closed too, and so must the headline.
-        body = self.find_body(root, anchored=False)
-        if body is not self.body:
-            self.body = body
-            if body is None or not is_closed(body):
+        # The anchored query's block has closed. Enough once the block extraction will read
+        # (the template's whole body table: a page-wide query may name another container,
+        # placed since) has closed too, and so has the headline.
+        block = self.find_block(root, anchored=False)
+        if block is not self.block:
+            self.block = block
+            if block is None or not is_closed(block):
                 return False
-        if self.title is None or not is_closed(self.title.root):
-            return False
-        block = self.body.getparent()
-        return block is None or is_closed(block) or editor_line_read(self.body)
+        return self.title is not None and is_closed(self.title.root)
 
-    def find_body(self, root: etree._Element, *, anchored: bool) -> etree._Element | None:
+    def find_block(self, root: etree._Element, *, anchored: bool) -> etree._Element | None:
         page = Selector(root=root, type="html")
         if self.template is None:
             self.template, self.title = recognise(page)
@@ -574,21 +566,8 @@ class ArticleBlockRead:
         body = contexts.find(tuple(q for q in queries if _is_anchored(q)) if anchored else queries)
         if body is None or not isinstance(body.root, etree._Element):
             return None
-        return body.root
-
-
-def editor_line_read(body: etree._Element) -> bool:
-    """Tell whether the first editor line the first EDITOR_NEAR_BODY query takes is parsed whole.
-
-    Its matches are taken in document order; one still open leaves the answer to a later slice.
-    """
-    _, query = EDITOR_NEAR_BODY[0]
-    for found in Selector(root=body, type="html").xpath(query):
-        if not is_closed(found.root):
-            return False
-        if ArticleLoader.editor_in([selected_markup(found)]):
-            return True
-    return False
+        block = body.root.getparent()
+        return block if block is not None else body.root
 
 
 def _is_anchored(query: Query) -> bool:
