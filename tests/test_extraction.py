@@ -411,6 +411,19 @@ def test_a_date_only_below_the_article_is_found_in_the_whole_page():
     assert partial == whole
 
 
+def test_a_date_line_after_the_editor_line_in_the_body_block_is_read():
+    # A parse that stopped at the editor line (more than a slice of small nodes before the
+    # date line) took the head's meta date instead (hostile review of 9c38ffa).
+    block = (
+        ARTICLE_BLOCK.removesuffix("</div>")
+        + "<!-- gap -->" * 900
+        + '<div class="date-source"><span class="date">2018年12月28日 20:30</span></div></div>'
+    )
+    partial, whole = partial_and_whole(HOSTILE_HEAD + HEADLINE + block + RELATED)
+    assert partial.date.isoformat() == "2018-12-28T20:30:00+08:00"
+    assert partial == whole
+
+
 # GB2312 pages: w3lib maps the gb2312 label to GB18030, a superset, so every character decodes.
 def test_w3lib_maps_gb2312_to_gb18030():
     assert resolve_encoding("gb2312") == "gb18030"
