@@ -136,3 +136,90 @@ def test_a_buffer_passed_out_of_band_crosses_intact(workers):
         )
 
     assert asyncio.run(send_all()) == pages
+
+
+class _RefusesToUnpickle:
+    def __reduce__(self):
+        return (_fail, ("cannot rebuild the argument",))
+
+
+class _NeedsTwoArguments(Exception):
+    def __init__(self, first, second):
+        super().__init__(f"{first} {second}")
+
+
+def _raise_needing_two_arguments() -> None:
+    raise _NeedsTwoArguments("bad", "page")
+
+
+def _exit() -> None:
+    raise SystemExit(3)
+
+
+def test_a_task_whose_arguments_cannot_be_rebuilt_fails_alone(workers):
+    async def three():
+        return await asyncio.gather(
+            workers.run(_echo_after, 0.05, "before"),
+            workers.run(_echo_after, 0, _RefusesToUnpickle()),
+            workers.run(_echo_after, 0, "after"),
+            return_exceptions=True,
+        )
+
+    before, failed, after = asyncio.run(three())
+    assert (before, after) == ("before", "after")
+    assert isinstance(failed, ValueError)
+    assert str(failed) == "cannot rebuild the argument"
+
+
+def test_an_exception_that_cannot_travel_and_system_exit_arrive_as_runtime_errors(workers):
+    with pytest.raises(RuntimeError, match="_NeedsTwoArguments: bad page"):
+        asyncio.run(workers.run(_raise_needing_two_arguments))
+    # Raised here as it is, SystemExit would end the crawl.
+    with pytest.raises(RuntimeError, match=r"SystemExit\(3\)"):
+        asyncio.run(workers.run(_exit))
+    assert asyncio.run(workers.run(sum, [1, 2])) == 3
+
+
+def test_a_worker_that_died_before_its_first_task_is_replaced_before_it():
+    pool = WorkerProcesses(1, FORK)
+    try:
+        (first,) = pool.pids()
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.3)
+        assert asyncio.run(pool.run(sum, [1, 2, 3])) == 6
+        assert pool.pids() != [first]
+    finally:
+        pool.shutdown()
+
+
+def test_shutdown_waits_for_busy_workers_once_then_kills_them():
+    pool = WorkerProcesses(2, FORK)
+
+    async def busy():
+        tasks = [asyncio.ensure_future(pool.run(_echo_after, 30, i)) for i in range(2)]
+        await asyncio.sleep(0.3)
+        started = time.monotonic()
+        pool.shutdown(wait=1)
+        return time.monotonic() - started, await asyncio.gather(*tasks, return_exceptions=True)
+
+    took, outcomes = asyncio.run(busy())
+    assert took < 5  # one bound for both workers, not one each
+    assert all(isinstance(outcome, WorkerProcessDied) for outcome in outcomes)
+
+
+def test_a_task_left_half_sent_by_a_closed_loop_does_not_block_the_next_loop():
+    pool = WorkerProcesses(1, FORK)
+    page = os.urandom(30 * 1024 * 1024)  # far more than the socket holds: most of it waits
+
+    async def leave_half_sent():
+        asyncio.ensure_future(pool.run(len, page))
+        await asyncio.sleep(0)
+
+    async def next_loop():
+        return await asyncio.wait_for(pool.run(sum, [1, 2]), 30)
+
+    try:
+        asyncio.run(leave_half_sent())
+        assert asyncio.run(next_loop()) == 3
+    finally:
+        pool.shutdown()

@@ -84,7 +84,8 @@ class WorkerProcesses:
         if self._closed:
             raise RuntimeError("cannot run a task after shutdown")
         for index, worker in enumerate(self._workers):
-            if worker.dead:
+            # A worker that died idle, before any task was read back, is only found so.
+            if worker.dead or not worker.process.is_alive():
                 worker.close()
                 self._workers[index] = self._start()
         worker = min(self._workers, key=lambda w: len(w.pending))
@@ -94,11 +95,18 @@ class WorkerProcesses:
         """Return the process ids of the workers (for tests and diagnostics)."""
         return [w.process.pid for w in self._workers if w.process.pid is not None]
 
-    def shutdown(self) -> None:
-        """Ask every worker to leave and wait for it; tasks still in hand fail."""
+    def shutdown(self, wait: float = 5.0) -> None:
+        """Ask every worker to leave; kill those still there after ``wait`` s; tasks in hand fail.
+
+        The engine has stopped when this runs, so a worker still busy is running a task nobody
+        awaits any more: it is not waited for longer (one bound for all workers together).
+        """
         self._closed = True
         for worker in self._workers:
             worker.stop()
+        deadline = time.monotonic() + wait
+        for worker in self._workers:
+            worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
         for worker in self._workers:
             worker.close()
 
@@ -157,6 +165,8 @@ class _Worker:
         self.pending.clear()
         self._loop = loop
         loop.add_reader(self.sock.fileno(), self._receive)
+        if self._outbox:  # the rest of a task sent from the old loop: the stream must go on
+            loop.add_writer(self.sock.fileno(), self._flush)
 
     def _detach(self) -> None:
         loop = self._loop
@@ -254,20 +264,20 @@ class _Worker:
                 future.set_exception(error)
 
     def stop(self) -> None:
-        """Ask the worker to leave once the tasks it was sent are done."""
-        if self.dead:
+        """Ask the worker to leave once the tasks it was sent are done (never blocks).
+
+        With part of a task still unsent the request cannot follow it: close() kills the worker.
+        """
+        if self.dead or self._outbox:
             return
         with contextlib.suppress(OSError):
-            self.sock.settimeout(10)
-            self.sock.sendall(bytes(self._outbox) + _TASK.pack(0, 0))  # an empty task: leave
-        self._outbox.clear()
+            self.sock.send(_TASK.pack(0, 0))  # an empty task: leave
 
     def close(self) -> None:
-        """Wait for the worker to leave (kill it after a while), fail what it held."""
-        self.process.join(timeout=10)
+        """Kill the worker if it is still there, fail what it held, close the socket."""
         if self.process.is_alive():
             self.process.kill()
-            self.process.join()
+        self.process.join()
         self._died()
         self.sock.close()
 
@@ -308,21 +318,36 @@ def _serve(
         buffers = [stream.read(size) for size in sizes]
         if len(message) < length or [len(b) for b in buffers] != sizes:
             return  # the crawl went away mid-task
-        func, args = pickle.loads(message, buffers=buffers)
-        sock.sendall(_answer(func, args))
+        sock.sendall(_answer(message, buffers))
 
 
-def _answer(func: Callable[..., Any], args: tuple[Any, ...]) -> bytes:
+def _answer(task: bytes, buffers: list[bytes]) -> bytes:
+    """Run one task; return the framed answer: its result, or the exception it raised."""
     try:
+        func, args = pickle.loads(task, buffers=buffers)
         outcome = (True, func(*args), "")
-    except Exception as exc:  # noqa: BLE001 - sent back and raised in the crawl process
-        outcome = (False, exc, "".join(traceback.format_exception(exc)))
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - raised again in the crawl process
+        outcome = (False, _portable(exc), "".join(traceback.format_exception(exc)))
     try:
         message = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:  # noqa: BLE001 - a result or an exception pickle cannot carry
+    except Exception as exc:  # noqa: BLE001 - a result pickle cannot carry
         error = RuntimeError(f"the worker's answer could not be pickled: {exc!r}")
-        message = pickle.dumps((False, error, ""), protocol=pickle.HIGHEST_PROTOCOL)
+        message = pickle.dumps((False, error, outcome[2]), protocol=pickle.HIGHEST_PROTOCOL)
     return _LENGTH.pack(len(message)) + message
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """Return the exception, or a RuntimeError naming it when it would not survive the trip.
+
+    SystemExit is named too: raised in the crawl process, it would end the crawl.
+    """
+    if not isinstance(exc, Exception):
+        return RuntimeError(f"the task raised {exc!r}")
+    try:
+        pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - e.g. a class whose __init__ wants other arguments
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
