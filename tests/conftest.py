@@ -236,3 +236,12 @@ def project_crawler() -> Iterator[Callable[..., Crawler]]:
         extension = crawler.get_extension(OffloadExtension)
         if extension is not None:
             extension.engine_stopped()
+
+
+def process_alive(pid: int) -> bool:
+    """Tell whether the process runs (a zombie, exited but not yet reaped, does not count)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

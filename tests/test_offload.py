@@ -1,10 +1,6 @@
 """The crawl's executors: results and URL-naming errors cross the process intact; one per crawl."""
 
 import asyncio
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -12,9 +8,9 @@ from scrapy.http import HtmlResponse
 
 from crawler.extensions.offload import Offload, OffloadExtension, offload_of
 from crawler.site.extraction import NotAnArticle, parse_article
+from tests.conftest import process_alive
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sina"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -48,35 +44,6 @@ def test_not_an_article_crosses_the_process_boundary_with_url_and_reason(worker_
     assert caught.value.reason == "no body"
 
 
-def test_worker_process_leaves_when_the_crawl_is_killed(tmp_path):
-    # The crawl process is SIGKILLed (cron's timeout, an OOM killer): its worker must not linger.
-    script = tmp_path / "crawl.py"
-    script.write_text(
-        "import os, signal, sys\n"
-        "from crawler.extensions.offload import Offload\n"
-        "offload = Offload(processes=1)\n"
-        "import asyncio\n"
-        "asyncio.run(offload.in_worker(int))\n"
-        "print(*offload.worker_pids(), flush=True)\n"
-        "os.kill(os.getpid(), signal.SIGKILL)\n",
-        encoding="utf-8",
-    )
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == -signal.SIGKILL
-    worker = int(done.stdout.split()[0])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(worker):
-        time.sleep(0.1)
-    assert not _alive(worker)
-
-
 def test_each_crawler_has_its_own_executors(project_crawler):
     first, second = project_crawler(), project_crawler()
     assert offload_of(first) is not offload_of(second)
@@ -94,18 +61,10 @@ def test_worker_processes_exit_when_the_engine_stops(project_crawler):
     workers = offload.worker_pids()
     assert len(workers) == 2
     crawler.get_extension(OffloadExtension).engine_stopped()
-    assert not any(_alive(worker) for worker in workers)
+    assert not any(process_alive(worker) for worker in workers)
 
 
 def test_a_crawler_without_the_extension_is_told_so(project_crawler):
     crawler = project_crawler(EXTENSIONS={"crawler.extensions.offload.OffloadExtension": None})
     with pytest.raises(RuntimeError, match="OffloadExtension must be enabled"):
         offload_of(crawler)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"

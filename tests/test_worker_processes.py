@@ -3,7 +3,6 @@
 import asyncio
 import multiprocessing
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -17,8 +16,8 @@ from crawler.extensions.worker_processes import (
     WorkerProcessDied,
     WorkerProcesses,
 )
+from tests.conftest import PROJECT_ROOT, process_alive
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FORK = multiprocessing.get_context("fork")
 
 
@@ -100,19 +99,11 @@ def test_shutdown_stops_every_worker_and_refuses_later_tasks():
         asyncio.run(pool.run(sum, [1]))
 
 
-def test_a_process_exiting_without_shutdown_does_not_wait_on_its_workers(tmp_path):
-    # Scrapy installs a SIGTERM handler before the workers fork; a crawl that ends before its
-    # engine stops never shuts them down, and multiprocessing terminates them at exit.
+def _run_script(tmp_path: Path, source: str) -> subprocess.CompletedProcess:
+    """Run ``source`` as a crawl process of its own would run: a fresh interpreter."""
     script = tmp_path / "crawl.py"
-    script.write_text(
-        "import asyncio, multiprocessing, signal\n"
-        "from crawler.extensions.worker_processes import WorkerProcesses\n"
-        "signal.signal(signal.SIGTERM, lambda *_: None)\n"
-        "pool = WorkerProcesses(1, multiprocessing.get_context('fork'))\n"
-        "print(asyncio.run(pool.run(sum, [1, 2])), *pool.pids(), flush=True)\n",
-        encoding="utf-8",
-    )
-    done = subprocess.run(
+    script.write_text(source, encoding="utf-8")
+    return subprocess.run(
         [sys.executable, str(script)],
         cwd=PROJECT_ROOT,
         capture_output=True,
@@ -120,22 +111,42 @@ def test_a_process_exiting_without_shutdown_does_not_wait_on_its_workers(tmp_pat
         timeout=60,
         check=False,
     )
+
+
+def test_a_process_exiting_without_shutdown_does_not_wait_on_its_workers(tmp_path):
+    # Scrapy installs a SIGTERM handler before the workers fork; a crawl that ends before its
+    # engine stops never shuts them down, and multiprocessing terminates them at exit.
+    done = _run_script(
+        tmp_path,
+        "import asyncio, multiprocessing, signal\n"
+        "from crawler.extensions.worker_processes import WorkerProcesses\n"
+        "signal.signal(signal.SIGTERM, lambda *_: None)\n"
+        "pool = WorkerProcesses(1, multiprocessing.get_context('fork'))\n"
+        "print(asyncio.run(pool.run(sum, [1, 2])), *pool.pids(), flush=True)\n",
+    )
     assert done.returncode == 0, done.stderr
     answer, worker = done.stdout.split()
     assert answer == "3"
-    assert not Path(f"/proc/{worker}").exists()
+    assert not process_alive(int(worker))
 
 
-def test_a_buffer_passed_out_of_band_crosses_intact(workers):
-    # Written to the socket from where it lies, in parts when the socket's buffer is full.
-    pages = [os.urandom(size) for size in (5, 700 * 1024, 3 * 1024 * 1024)]
-
-    async def send_all():
-        return await asyncio.gather(
-            *(workers.run(bytes, pickle.PickleBuffer(page)) for page in pages)
-        )
-
-    assert asyncio.run(send_all()) == pages
+def test_a_worker_leaves_when_the_crawl_is_killed(tmp_path):
+    # The crawl process is SIGKILLed (cron's timeout, an OOM killer): its worker must not linger.
+    done = _run_script(
+        tmp_path,
+        "import asyncio, os, signal\n"
+        "from crawler.extensions.offload import Offload\n"
+        "offload = Offload(processes=1)\n"
+        "asyncio.run(offload.in_worker(int))\n"
+        "print(*offload.worker_pids(), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n",
+    )
+    assert done.returncode == -signal.SIGKILL
+    worker = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and process_alive(worker):
+        time.sleep(0.1)
+    assert not process_alive(worker)
 
 
 class _RefusesToUnpickle:
