@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -233,4 +234,20 @@ def test_a_task_left_half_sent_by_a_closed_loop_does_not_block_the_next_loop():
         asyncio.run(leave_half_sent())
         assert asyncio.run(next_loop()) == 3
     finally:
+        pool.shutdown()
+
+
+def test_a_worker_replaced_while_other_threads_run_is_spawned_not_forked():
+    pool = WorkerProcesses(1, FORK)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # the crawl's side thread, say
+    other.start()
+    try:
+        os.kill(pool.pids()[0], signal.SIGKILL)
+        time.sleep(0.3)
+        assert asyncio.run(pool.run(sum, [1, 2, 3])) == 6
+        assert type(pool._workers[0].process).__name__ == "SpawnProcess"
+    finally:
+        stop.set()
+        other.join()
         pool.shutdown()

@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import multiprocessing
+import multiprocessing.context
 import os
 import pickle
 import signal
@@ -28,7 +30,6 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import multiprocessing.context
     from collections.abc import Callable
 
 # A task: the length of the pickle of (function, arguments), the number of out-of-band buffers
@@ -77,7 +78,12 @@ class WorkerProcesses:
             self._workers.append(self._start())
 
     def _start(self) -> _Worker:
-        return _Worker(self._context, self._initializer, [w.sock for w in self._workers])
+        context = self._context
+        if context.get_start_method() == "fork" and threading.active_count() > 1:
+            # A worker replaced mid-crawl: forking a process that runs other threads can leave
+            # the child holding a lock one of them held; a spawned worker starts clean.
+            context = multiprocessing.get_context("spawn")
+        return _Worker(context, self._initializer, [w.sock for w in self._workers])
 
     async def run(self, func: Callable[..., Any], *args: Any) -> Any:
         """Run ``func(*args)`` in a worker; return its result or raise its exception here."""
