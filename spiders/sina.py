@@ -14,6 +14,7 @@ from crawler.backpressure import DiscoveryBackpressure
 from crawler.downloader.offsite import host_of, is_allowed_host
 from crawler.extensions import health
 from crawler.extensions.offload import offload_of
+from crawler.extensions.worker_processes import WorkerProcessDied
 from crawler.site.channels import CHANNELS
 from crawler.site.extraction import NO_READABLE_BODY, NotAnArticle, extract_article
 from crawler.site.feeds import FeedError, parse_feed
@@ -363,6 +364,14 @@ class SinaSpider(scrapy.Spider):
                     exc.url, key or health.entry_key(exc.url), health.NOT_AN_ARTICLE
                 )
             self.remember_not_article(response.request.url if response.request else exc.url, exc)
+            return
+        except WorkerProcessDied as exc:
+            # The worker died under this page (the OOM killer, a crash in C code): our side,
+            # fetched again next run; the next page gets a new worker. One line, no traceback.
+            self.logger.error("Failed %s: %s", response.url, exc)
+            self.crawler.signals.send_catch_log(
+                health.article_failed, url=response.url, reason=str(exc), key=key, side=health.OURS
+            )
             return
         item = extraction.item
         self.crawler.stats.inc_value(f"extraction/template/{item.template}")
