@@ -35,6 +35,9 @@ class Run:
     peak_rss_mib: float
     log: Path
     peak_pss_mib: float = 0.0  # the whole process tree (crawl + worker process), sampled
+    # CPU seconds (user + system) of the crawl process and the processes it waited for (its
+    # extraction worker), start-up included; the stand-in's are not counted.
+    cpu_s: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -117,6 +120,7 @@ class Measured:
     returncode: int
     peak_rss_mib: float  # the crawl process alone (wait4's ru_maxrss)
     peak_pss_mib: float  # the process tree, sampled every PSS_INTERVAL seconds
+    cpu_s: float = 0.0  # user + system of the process and its reaped children
 
 
 PSS_INTERVAL = 0.1
@@ -141,7 +145,8 @@ def run_measured(
     proc.returncode = os.waitstatus_to_exitcode(status)
     with log.open("a") as out:
         out.write(f"\nbench: cpu user {usage.ru_utime:.2f}s system {usage.ru_stime:.2f}s\n")
-    return Measured(proc.returncode, usage.ru_maxrss / 1024, peak_pss / 1024)  # Linux: KiB
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(proc.returncode, usage.ru_maxrss / 1024, peak_pss / 1024, cpu)  # Linux: KiB
 
 
 def stat(log_text: str, name: str) -> object:
@@ -191,7 +196,14 @@ def run_full(
     items = int(stat(text, "item_scraped_count") or 0)
     elapsed = float(stat(text, "elapsed_time_seconds"))
     run = Run(
-        "full", standin.articles, items, elapsed, measured.peak_rss_mib, log, measured.peak_pss_mib
+        "full",
+        standin.articles,
+        items,
+        elapsed,
+        measured.peak_rss_mib,
+        log,
+        measured.peak_pss_mib,
+        measured.cpu_s,
     )
     # The posts and state are checked; only the log is kept.
     shutil.rmtree(out / "posts", ignore_errors=True)
@@ -216,7 +228,14 @@ def run_bare(
     kind = "bare" if parse == "none" else parse
     elapsed = float(stat(text, "elapsed_time_seconds"))
     return Run(
-        kind, standin.articles, fetched, elapsed, measured.peak_rss_mib, log, measured.peak_pss_mib
+        kind,
+        standin.articles,
+        fetched,
+        elapsed,
+        measured.peak_rss_mib,
+        log,
+        measured.peak_pss_mib,
+        measured.cpu_s,
     )
 
 
