@@ -11,6 +11,7 @@ exists.
 from __future__ import annotations
 
 import codecs
+import importlib.util
 import logging
 import math
 from collections.abc import Callable, Collection
@@ -282,6 +283,43 @@ def redis_url(settings: BaseSettings, name: str) -> None:
         )
 
 
+# FilesPipeline's stores by URI scheme ("": a folder), and the module each one needs.
+_FILE_STORES = {"": None, "file": None, "ftp": None, "s3": "botocore", "gs": "google.cloud.storage"}
+_STORE_PACKAGES = {"botocore": "botocore", "google.cloud.storage": "google-cloud-storage"}
+
+
+def files_store(settings: BaseSettings, name: str) -> None:
+    """Require a folder or a store URI that Scrapy's FilesPipeline can write to, here.
+
+    >>> files_store(BaseSettings({"S": "webdav://host/images"}), "S")
+    Traceback (most recent call last):
+    ...
+    crawler.settings_check.SettingError: S must be a folder or an s3://, gs://, ftp:// or file:// store, got 'webdav://host/images'
+    """
+    non_empty(settings, name)
+    value = settings.get(name).strip()
+    scheme = urlsplit(value).scheme.lower() if "://" in value else ""
+    if scheme not in _FILE_STORES:
+        raise SettingError(
+            f"{name} must be a folder or an s3://, gs://, ftp:// or file:// store, "
+            f"got {_shown(value)}"
+        )
+    module = _FILE_STORES[scheme]
+    if module is not None and not _importable_module(module):
+        package = _STORE_PACKAGES[module]
+        raise SettingError(
+            f"{name}: a {scheme}:// store needs the {package} package "
+            f"(pip install {package}), got {_shown(value)}"
+        )
+
+
+def _importable_module(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
 def importable(settings: BaseSettings, name: str) -> None:
     """Require the import path of an object (a class), which must import."""
     value = settings.get(name)
@@ -413,7 +451,7 @@ RULES: dict[str, Rule] = {
     "MARKDOWN_EXTRA_KEYS": subset_of(EXTRA_KEYS),
     "MARKDOWN_TITLE_SLUG": boolean,
     "MARKDOWN_LOCAL_IMAGES": boolean,
-    "MARKDOWN_IMAGES_STORE": non_empty,  # a FilesPipeline store: a folder or a store URI
+    "MARKDOWN_IMAGES_STORE": files_store,  # a FilesPipeline store: a folder or a store URI
     "MARKDOWN_IMAGES_URL": text,
     "CRAWL_STATE_DIR": folder,
     "CRAWL_STATE_CLASS": importable,

@@ -191,6 +191,22 @@ BAD = [
     ),
     ("CRAWL_STATE_DIR", "  ", "CRAWL_STATE_DIR must be a folder path, got '  '"),
     ("MARKDOWN_POSTS_DIR", " ", "MARKDOWN_POSTS_DIR must be a folder path, got ' '"),
+    (
+        "MARKDOWN_IMAGES_STORE",
+        "gs://bucket/images",
+        (
+            "MARKDOWN_IMAGES_STORE: a gs:// store needs the google-cloud-storage package "
+            "(pip install google-cloud-storage), got 'gs://bucket/images'"
+        ),
+    ),
+    (
+        "MARKDOWN_IMAGES_STORE",
+        "webdav://host/images",
+        (
+            "MARKDOWN_IMAGES_STORE must be a folder or an s3://, gs://, ftp:// or file:// store, "
+            "got 'webdav://host/images'"
+        ),
+    ),
     ("CRAWL_LOCK_FILE", " ", "CRAWL_LOCK_FILE must be a file path, got ' '"),
     (
         "SCRAPER_SLOT_MAX_ACTIVE_SIZE",
