@@ -19,13 +19,12 @@ import gc
 import multiprocessing
 import os
 import pickle
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
 from scrapy import signals
 
-from crawler.extensions.worker_processes import WorkerProcesses
+from crawler.extensions.worker_processes import WorkerProcesses, start_context
 from crawler.memory import keep_page_buffers_off_the_heap
 
 if TYPE_CHECKING:
@@ -55,7 +54,10 @@ class Offload:
         self._worker_thread: ThreadPoolExecutor | None = None
         keep_page_buffers_off_the_heap()  # before the worker forks, so it inherits the setting
         if processes > 0:
-            context = _start_method()
+            # Fork while the crawl process runs one thread (as at start-up), else spawn.
+            context = start_context(
+                multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+            )
             if context.get_start_method() == "fork":
                 # The start-up objects (modules, settings) stay where they are: the collector
                 # would write to every one of them in both processes, copying the pages they
@@ -104,17 +106,6 @@ class Offload:
         if self._worker_thread is not None:
             self._worker_thread.shutdown(wait=True, cancel_futures=True)
         self._side.shutdown(wait=True, cancel_futures=True)
-
-
-def _start_method() -> multiprocessing.context.BaseContext:
-    """Fork while this process has one thread (as when the crawl starts), else spawn.
-
-    A forked worker starts at once with every module already imported (a spawned one spends
-    ~0.4 s of CPU importing them again); but forking a process that runs other threads can
-    deadlock the child, and Python 3.12+ warns about it.
-    """
-    single = threading.active_count() == 1
-    return multiprocessing.get_context("fork" if single and hasattr(os, "fork") else "spawn")
 
 
 def _worker_started() -> None:

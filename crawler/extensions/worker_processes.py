@@ -54,6 +54,20 @@ class RemoteTraceback(Exception):
         return self.args[0]
 
 
+def start_context(
+    preferred: multiprocessing.context.BaseContext,
+) -> multiprocessing.context.BaseContext:
+    """Return ``preferred``, or spawn where it would fork a process that runs other threads.
+
+    A forked worker starts at once with every module already imported (a spawned one spends
+    ~0.4 s of CPU importing them again); but forking a process that runs other threads can
+    leave the child holding a lock one of them held, and Python 3.12+ warns about it.
+    """
+    if preferred.get_start_method() == "fork" and threading.active_count() > 1:
+        return multiprocessing.get_context("spawn")
+    return preferred
+
+
 class WorkerProcesses:
     """``processes`` worker processes; each task goes to the one with the fewest in hand.
 
@@ -78,11 +92,8 @@ class WorkerProcesses:
             self._workers.append(self._start())
 
     def _start(self) -> _Worker:
-        context = self._context
-        if context.get_start_method() == "fork" and threading.active_count() > 1:
-            # A worker replaced mid-crawl: forking a process that runs other threads can leave
-            # the child holding a lock one of them held; a spawned worker starts clean.
-            context = multiprocessing.get_context("spawn")
+        # A worker replaced mid-crawl is spawned: the crawl runs other threads by then.
+        context = start_context(self._context)
         return _Worker(context, self._initializer, [w.sock for w in self._workers])
 
     async def run(self, func: Callable[..., Any], *args: Any) -> Any:
