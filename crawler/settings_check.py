@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from scrapy.pipelines.files import FilesPipeline
 from scrapy.settings import BaseSettings
 from scrapy.utils.misc import load_object
 
@@ -283,9 +284,11 @@ def redis_url(settings: BaseSettings, name: str) -> None:
         )
 
 
-# FilesPipeline's stores by URI scheme ("": a folder), and the module each one needs.
-_FILE_STORES = {"": None, "file": None, "ftp": None, "s3": "botocore", "gs": "google.cloud.storage"}
-_STORE_PACKAGES = {"botocore": "botocore", "google.cloud.storage": "google-cloud-storage"}
+# The FilesPipeline stores that import a library only when used: (module, package to install).
+_STORE_LIBRARIES = {
+    "s3": ("botocore", "botocore"),
+    "gs": ("google.cloud.storage", "google-cloud-storage"),
+}
 
 
 def files_store(settings: BaseSettings, name: str) -> None:
@@ -299,14 +302,13 @@ def files_store(settings: BaseSettings, name: str) -> None:
     non_empty(settings, name)
     value = settings.get(name).strip()
     scheme = urlsplit(value).scheme.lower() if "://" in value else ""
-    if scheme not in _FILE_STORES:
+    if scheme not in FilesPipeline.STORE_SCHEMES:  # "" is a folder
         raise SettingError(
             f"{name} must be a folder or an s3://, gs://, ftp:// or file:// store, "
             f"got {_shown(value)}"
         )
-    module = _FILE_STORES[scheme]
+    module, package = _STORE_LIBRARIES.get(scheme, (None, None))
     if module is not None and not _importable_module(module):
-        package = _STORE_PACKAGES[module]
         raise SettingError(
             f"{name}: a {scheme}:// store needs the {package} package "
             f"(pip install {package}), got {_shown(value)}"
