@@ -13,7 +13,7 @@ from w3lib.url import file_uri_to_path
 from crawler.downloader.local_files import local_file_problem
 from crawler.site.channels import Channel, UnknownChannel, default_channels, resolve_channels
 from crawler.site.dates import BEIJING
-from crawler.url_faults import url_fault
+from crawler.url_faults import NO_HOST, url_fault
 
 # A roll page is one small request; ten pages are Sina's 500 newest entries, so a run after some
 # downtime still catches up. Entries already saved cost nothing but their line in the roll.
@@ -165,7 +165,7 @@ def check_url(url: str, *, name: str = "urls", allow_file: bool = False) -> str:
         return url
     if fault.part == "port":
         raise ArgumentError(f"{name}: bad port in {url!r} (1-65535)")
-    if fault.reason == "no host":
+    if fault.reason == NO_HOST:
         raise ArgumentError(f"{name}: no host in {url!r}")
     raise ArgumentError(f"{name}: bad host in {url!r}")
 

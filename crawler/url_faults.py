@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+NO_HOST = "no host"  # the reason of a URL with no host at all (urllib raises nothing for it)
+
 
 @dataclass(frozen=True)
 class UrlFault:
@@ -39,7 +41,7 @@ def url_fault(url: str) -> UrlFault | None:
     except ValueError as exc:  # not a number, or outside 0-65535
         return UrlFault("port", str(exc))
     if not host:
-        return UrlFault("host", "no host")
+        return UrlFault("host", NO_HOST)
     if port == 0:
         return UrlFault("port", "port 0")
     return None
