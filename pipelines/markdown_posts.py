@@ -14,7 +14,8 @@ from scrapy.exceptions import DropItem, NotConfigured
 from crawler.extensions import health
 from crawler.extensions.offload import offload_of
 from crawler.site.posts import PostOptions, post_filename, post_stem, render_post
-from crawler.storage.atomic import write_atomically
+from crawler.storage.atomic import write_files_atomically
+from crawler.storage.group_commit import GroupCommit
 from crawler.storage.seen_keys import CACHE_KIB
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ class MarkdownPostPipeline:
 
     Rendering and the synced write run in the crawl's side thread (crawler.extensions.offload),
     so the reactor thread keeps downloading meanwhile; stats and DropItem are handled back on
-    the reactor thread.
+    the reactor thread. Posts that arrive while others are being written are written together
+    (crawler.storage.group_commit): one trip to the side thread and one directory sync for the
+    batch, each post still on disk before its item goes on to be marked saved.
     """
 
     def __init__(
@@ -54,6 +57,9 @@ class MarkdownPostPipeline:
         # made each write cost O(posts already there), a 10,000-article crawl O(n^2).
         self._names = PostNames()
         self._lock = threading.Lock()  # the index is shared by the writer threads
+        self._posts: GroupCommit[tuple[ArticleItem, Path], tuple[bool, bool]] = GroupCommit(
+            self._commit
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -76,20 +82,44 @@ class MarkdownPostPipeline:
     async def process_item(self, item: ArticleItem) -> ArticleItem:
         path = self.post_path(item)
         try:
-            written, renamed = await self.offload.in_thread(self._write, item, path)
+            written, renamed = await self._posts.submit((item, path))
         except OSError as exc:
             raise self._dropped(item, path, exc) from exc
         return self._counted(item, written=written, renamed=renamed)
 
-    def _write(self, item: ArticleItem, path: Path) -> tuple[bool, bool]:
-        """Render and write the post; return (written, renamed). Thread-safe."""
-        data = render_post(item, self.options).encode("utf-8")
-        with self._lock:
-            self._names_in(path.parent)
-        written = write_atomically(path, data)
-        with self._lock:
-            renamed = self._remove_other_names(item, keep=path)
-        return written, renamed
+    async def _commit(
+        self, posts: list[tuple[ArticleItem, Path]]
+    ) -> list[tuple[bool, bool] | Exception]:
+        return await self.offload.in_thread(self._write, posts)
+
+    def _write(self, posts: list[tuple[ArticleItem, Path]]) -> list[tuple[bool, bool] | Exception]:
+        """Render and write posts; for each, (written, renamed) or its exception. Thread-safe."""
+        results: list[tuple[bool, bool] | Exception] = []
+        files: list[tuple[Path, bytes]] = []
+        for item, path in posts:
+            try:
+                data = render_post(item, self.options).encode("utf-8")
+                with self._lock:
+                    self._names_in(path.parent)
+            except Exception as exc:  # noqa: BLE001 - this post's failure, not the batch's
+                results.append(exc)
+            else:
+                files.append((path, data))
+                results.append((False, False))  # replaced once the file is written
+        ready = [i for i, result in enumerate(results) if not isinstance(result, Exception)]
+        for i, written in zip(ready, write_files_atomically(files), strict=True):
+            if isinstance(written, OSError):
+                results[i] = written
+                continue
+            item, path = posts[i]
+            try:
+                with self._lock:
+                    renamed = self._remove_other_names(item, keep=path)
+            except OSError as exc:
+                results[i] = exc
+            else:
+                results[i] = (written, renamed)
+        return results
 
     def _dropped(self, item: ArticleItem, path: Path, exc: OSError) -> DropItem:
         """Count a failed write; the DropItem to raise, naming the post and the article."""

@@ -135,10 +135,10 @@ def test_full_disk_drops_item_naming_path_and_url(tmp_path, monkeypatch):
 
     import pipelines.markdown_posts
 
-    def full(path, data):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def full(files):
+        return [OSError(errno.ENOSPC, "No space left on device") for _ in files]
 
-    monkeypatch.setattr(pipelines.markdown_posts, "write_atomically", full)
+    monkeypatch.setattr(pipelines.markdown_posts, "write_files_atomically", full)
     pipe, stats = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
     with pytest.raises(DropItem) as info:
         process(pipe, make_item())
@@ -147,4 +147,37 @@ def test_full_disk_drops_item_naming_path_and_url(tmp_path, monkeypatch):
         "https://finance.sina.com.cn/roll/2022-08-01/doc-imizmscv4373413.shtml: "
         "No space left on device"
     )
+    assert stats.get_value("markdown/failed") == 1
+
+
+def test_posts_arriving_together_share_a_batch_and_fail_alone(tmp_path, monkeypatch):
+    import asyncio
+
+    import crawler.storage.atomic
+
+    synced = []
+    monkeypatch.setattr(crawler.storage.atomic, "_fsync_dir", synced.append)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a posts folder should be")
+
+    class OnePostBlocked(MarkdownPostPipeline):
+        def post_path(self, item):
+            path = super().post_path(item)
+            return blocker / path.name if item.url.endswith("2.shtml") else path
+
+    pipe, stats = build(OnePostBlocked, MARKDOWN_POSTS_DIR=str(tmp_path / "posts"))
+    base = "https://finance.sina.com.cn/roll/2022-08-01/doc-imizmscv437341{}.shtml"
+    items = [make_item(url=base.format(n), doc_id=f"imizmscv437341{n}") for n in range(5)]
+
+    async def together():
+        return await asyncio.gather(*map(pipe.process_item, items), return_exceptions=True)
+
+    results = asyncio.run(together())
+    assert isinstance(results[2], DropItem)
+    assert [r for i, r in enumerate(results) if i != 2] == [items[0], items[1], items[3], items[4]]
+    written = sorted(p.name for p in (tmp_path / "posts").iterdir())
+    assert written == [f"2022-08-01-imizmscv437341{n}.md" for n in (0, 1, 3, 4)]
+    # The five arrived together: one batch, one sync of the posts folder.
+    assert synced == [tmp_path / "posts"]
+    assert stats.get_value("markdown/written") == 4
     assert stats.get_value("markdown/failed") == 1
