@@ -100,6 +100,9 @@ def test_the_same_path_twice_keeps_the_later_data(tmp_path):
     path = tmp_path / "a.md"
     assert write_files_atomically([(path, b"first"), (path, b"second")]) == [True, True]
     assert path.read_bytes() == b"second"
+    # The later data is already there: nothing is written, even though the earlier differs.
+    assert write_files_atomically([(path, b"third"), (path, b"second")]) == [False, False]
+    assert path.read_bytes() == b"second"
 
 
 def test_write_atomically_raises_what_stopped_it(tmp_path):

@@ -57,7 +57,7 @@ def write_files_atomically(files: Sequence[tuple[Path, bytes]]) -> list[bool | O
 
     A result is True (written), False (already held those bytes, untouched) or the OSError that
     stopped that file: one file's failure leaves the others to be written. When a path comes
-    twice, the later data wins.
+    more than once, its last data is what gets written, and every occurrence gets that result.
 
     >>> import tempfile; d = Path(tempfile.mkdtemp())
     >>> write_files_atomically([(d / "a.md", b"x"), (d / "b.md", b"y")])
@@ -66,10 +66,11 @@ def write_files_atomically(files: Sequence[tuple[Path, bytes]]) -> list[bool | O
     ['bool', 'FileNotFoundError']
     """
     results: list[bool | OSError] = [False] * len(files)
+    last = {path: index for index, (path, _) in enumerate(files)}
     staged: list[_Staged] = []
     try:
         for index, (path, data) in enumerate(files):
-            if _holds(path, data):
+            if last[path] != index or _holds(path, data):
                 continue
             try:
                 staged.append(_stage(index, path, data))
@@ -89,7 +90,7 @@ def write_files_atomically(files: Sequence[tuple[Path, bytes]]) -> list[bool | O
     finally:
         for entry in staged:  # whatever was not renamed into place (an error, an interrupt)
             _discard(entry)
-    return results
+    return [results[last[path]] for path, _ in files]
 
 
 def _holds(path: Path, data: bytes) -> bool:
