@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -14,7 +15,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from crawler.extensions import health
 from crawler.extensions.offload import offload_of
 from crawler.site.posts import PostOptions, post_filename, post_stem, render_post
-from crawler.storage.atomic import write_files_atomically
+from crawler.storage.atomic import remove_stale_temporaries, write_files_atomically
 from crawler.storage.group_commit import GroupCommit
 from crawler.storage.seen_keys import CACHE_KIB
 
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 
     from crawler.extensions.offload import Offload
     from crawler.items import ArticleItem
+
+logger = logging.getLogger(__name__)
 
 
 class MarkdownPostPipeline:
@@ -138,7 +141,7 @@ class MarkdownPostPipeline:
         return item
 
     def _names_in(self, directory: Path) -> None:
-        """Create and list ``directory`` into the name index, once.
+        """Create and list ``directory`` into the name index, once; sweep a killed crawl's temps.
 
         Posts another process adds to the directory during this crawl are not seen; the only
         effect is that such a post's old name survives until the next crawl renames it again.
@@ -146,6 +149,9 @@ class MarkdownPostPipeline:
         if self._names.has_directory(directory):
             return
         directory.mkdir(parents=True, exist_ok=True)
+        stale = remove_stale_temporaries(directory)
+        if stale:
+            logger.info("Removed %d temporary files a killed crawl left in %s", stale, directory)
         with os.scandir(directory) as entries:
             names = [e.name for e in entries if e.name.endswith(".md")]
         self._names.add_directory(directory, ((name_stem(n), n) for n in names))

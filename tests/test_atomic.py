@@ -2,11 +2,16 @@
 
 import os
 import stat
+import time
 
 import pytest
 
 from crawler.storage import atomic
-from crawler.storage.atomic import write_atomically, write_files_atomically
+from crawler.storage.atomic import (
+    remove_stale_temporaries,
+    write_atomically,
+    write_files_atomically,
+)
 
 
 def leftovers(directory):
@@ -108,3 +113,20 @@ def test_the_same_path_twice_keeps_the_later_data(tmp_path):
 def test_write_atomically_raises_what_stopped_it(tmp_path):
     with pytest.raises(FileNotFoundError):
         write_atomically(tmp_path / "missing" / "a.md", b"x")
+
+
+def test_only_old_temporaries_named_as_ours_are_swept(tmp_path):
+    two_hours_ago = time.time() - 7200
+    stale = tmp_path / ".2022-08-01-x.md.k3j4h5.tmp"
+    fresh = tmp_path / ".2022-08-01-y.md.a1b2c3.tmp"
+    others = [tmp_path / "notes.tmp", tmp_path / ".hidden", tmp_path / "2022-08-01-x.md"]
+    for path in [stale, fresh, *others]:
+        path.write_bytes(b"partial")
+    (tmp_path / ".dir.tmp").mkdir()
+    for path in [stale, *others, tmp_path / ".dir.tmp"]:
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    assert remove_stale_temporaries(tmp_path) == 1
+    assert not stale.exists()
+    assert fresh.exists()  # a write that may be in progress
+    assert all(path.exists() for path in others)
+    assert (tmp_path / ".dir.tmp").is_dir()

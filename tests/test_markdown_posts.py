@@ -181,3 +181,14 @@ def test_posts_arriving_together_share_a_batch_and_fail_alone(tmp_path, monkeypa
     assert synced == [tmp_path / "posts"]
     assert stats.get_value("markdown/written") == 4
     assert stats.get_value("markdown/failed") == 1
+
+
+def test_temporaries_a_killed_crawl_left_are_swept_on_the_first_write(tmp_path, caplog):
+    left = tmp_path / ".2022-07-01-ihqfskcn2160999.md.x8y9z0.tmp"
+    left.write_text("---\ntitle: half")
+    os.utime(left, (0, 0))
+    pipe, _ = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
+    with caplog.at_level("INFO", logger="pipelines.markdown_posts"):
+        process(pipe, make_item())
+    assert [p.name for p in tmp_path.iterdir()] == ["2022-08-01-imizmscv4373413.md"]
+    assert f"Removed 1 temporary files a killed crawl left in {tmp_path}" in caplog.text

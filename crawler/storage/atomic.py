@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 # Starts writeback of a file's pages without waiting for it (Linux: POSIX_FADV_DONTNEED on
 # dirty pages); absent elsewhere, where each fsync then writes its own file.
 _START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None)
+_TEMP_SUFFIX = ".tmp"
+# A temporary file untouched this long was left by a writer that died (kill -9, power cut).
+STALE_SECONDS = 3600.0
 
 
 def write_atomically(path: Path, data: bytes) -> bool:
@@ -104,7 +108,7 @@ def _holds(path: Path, data: bytes) -> bool:
 
 def _stage(index: int, path: Path, data: bytes) -> _Staged:
     """Write ``data`` to a new temporary file beside ``path`` and start its writeback."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:50]}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:50]}.", suffix=_TEMP_SUFFIX)
     entry = _Staged(index, path, fd, Path(tmp))
     try:
         view = memoryview(data)
@@ -140,6 +144,33 @@ def _discard(entry: _Staged) -> None:
         with contextlib.suppress(OSError):
             entry.tmp.unlink()
         entry.tmp = None
+
+
+def remove_stale_temporaries(directory: Path, older_than: float = STALE_SECONDS) -> int:
+    """Delete the temporary files a killed writer left in ``directory``; return how many.
+
+    Only files named as this module names them (``.<name>.<random>.tmp``) and untouched for
+    ``older_than`` seconds: a write in progress takes milliseconds, so another process's is
+    never taken for a leftover.
+
+    >>> import tempfile; d = Path(tempfile.mkdtemp()); _ = (d / ".a.md.x1.tmp").write_bytes(b"")
+    >>> remove_stale_temporaries(d, older_than=0), sorted(p.name for p in d.iterdir())
+    (1, [])
+    """
+    removed = 0
+    cutoff = time.time() - older_than
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not (entry.name.startswith(".") and entry.name.endswith(_TEMP_SUFFIX)):
+                continue
+            with contextlib.suppress(OSError):  # gone meanwhile, or not ours to delete
+                if (
+                    entry.is_file(follow_symlinks=False)
+                    and entry.stat(follow_symlinks=False).st_mtime <= cutoff
+                ):
+                    Path(entry.path).unlink()
+                    removed += 1
+    return removed
 
 
 def _fsync_dir(directory: Path) -> None:
