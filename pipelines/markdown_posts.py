@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
+from scrapy import signals as scrapy_signals
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.extensions import health
@@ -70,13 +71,32 @@ class MarkdownPostPipeline:
         posts_dir = settings.get("MARKDOWN_POSTS_DIR")
         if not posts_dir:
             raise NotConfigured("MARKDOWN_POSTS_DIR must be set to enable MarkdownPostPipeline")
-        return cls(
+        pipeline = cls(
             Path(posts_dir).absolute(),
             PostOptions.from_settings(settings),
             stats=crawler.stats,
             offload=offload_of(crawler),
             signals=crawler.signals,
         )
+        crawler.signals.connect(pipeline.sweep, signal=scrapy_signals.spider_opened)
+        return pipeline
+
+    async def sweep(self) -> None:
+        """Delete what a killed crawl left half-written in the posts folder (side thread).
+
+        At the start of every crawl, whether it has posts to write or not; a folder a
+        `post_path` override adds is swept when it is first written to.
+        """
+        await self.offload.in_thread(self._sweep, self.posts_dir)
+
+    @staticmethod
+    def _sweep(directory: Path) -> None:
+        try:
+            stale = remove_stale_temporaries(directory)
+        except FileNotFoundError:
+            return  # no posts yet
+        if stale:
+            logger.info("Removed %d temporary files a killed crawl left in %s", stale, directory)
 
     def post_path(self, item: ArticleItem) -> Path:
         """Where the item's post goes (override to lay posts out differently)."""
@@ -111,7 +131,7 @@ class MarkdownPostPipeline:
                 results.append((False, False))  # replaced once the file is written
         ready = [i for i, result in enumerate(results) if not isinstance(result, Exception)]
         for i, written in zip(ready, write_files_atomically(files), strict=True):
-            if isinstance(written, OSError):
+            if isinstance(written, Exception):
                 results[i] = written
                 continue
             item, path = posts[i]
@@ -149,9 +169,8 @@ class MarkdownPostPipeline:
         if self._names.has_directory(directory):
             return
         directory.mkdir(parents=True, exist_ok=True)
-        stale = remove_stale_temporaries(directory)
-        if stale:
-            logger.info("Removed %d temporary files a killed crawl left in %s", stale, directory)
+        if directory != self.posts_dir:
+            self._sweep(directory)
         with os.scandir(directory) as entries:
             names = [e.name for e in entries if e.name.endswith(".md")]
         self._names.add_directory(directory, ((name_stem(n), n) for n in names))

@@ -105,9 +105,6 @@ def test_the_same_path_twice_keeps_the_later_data(tmp_path):
     path = tmp_path / "a.md"
     assert write_files_atomically([(path, b"first"), (path, b"second")]) == [True, True]
     assert path.read_bytes() == b"second"
-    # The later data is already there: nothing is written, even though the earlier differs.
-    assert write_files_atomically([(path, b"third"), (path, b"second")]) == [False, False]
-    assert path.read_bytes() == b"second"
 
 
 def test_write_atomically_raises_what_stopped_it(tmp_path):
@@ -117,16 +114,57 @@ def test_write_atomically_raises_what_stopped_it(tmp_path):
 
 def test_only_old_temporaries_named_as_ours_are_swept(tmp_path):
     two_hours_ago = time.time() - 7200
-    stale = tmp_path / ".2022-08-01-x.md.k3j4h5.tmp"
-    fresh = tmp_path / ".2022-08-01-y.md.a1b2c3.tmp"
-    others = [tmp_path / "notes.tmp", tmp_path / ".hidden", tmp_path / "2022-08-01-x.md"]
+    stale = tmp_path / ".2022-08-01-x.md.k3j4h5ab.tmp"
+    fresh = tmp_path / ".2022-08-01-y.md.a1b2c3de.tmp"
+    others = [
+        tmp_path / "notes.tmp",
+        tmp_path / ".hidden",
+        tmp_path / "2022-08-01-x.md",
+        tmp_path / ".deploy-lock.tmp",  # someone else's: not a name this module makes
+        tmp_path / ".tmp",
+    ]
     for path in [stale, fresh, *others]:
         path.write_bytes(b"partial")
-    (tmp_path / ".dir.tmp").mkdir()
-    for path in [stale, *others, tmp_path / ".dir.tmp"]:
+    (tmp_path / ".a.md.dir12345.tmp").mkdir()
+    for path in [stale, *others, tmp_path / ".a.md.dir12345.tmp"]:
         os.utime(path, (two_hours_ago, two_hours_ago))
     assert remove_stale_temporaries(tmp_path) == 1
     assert not stale.exists()
     assert fresh.exists()  # a write that may be in progress
     assert all(path.exists() for path in others)
-    assert (tmp_path / ".dir.tmp").is_dir()
+    assert (tmp_path / ".a.md.dir12345.tmp").is_dir()
+
+
+def test_a_name_the_os_refuses_is_that_files_error_alone(tmp_path):
+    results = write_files_atomically([(tmp_path / "a\0.md", b"x"), (tmp_path / "b.md", b"y")])
+    assert isinstance(results[0], ValueError)
+    assert results[1] is True
+    assert leftovers(tmp_path) == []
+
+
+def test_a_path_twice_counts_as_if_written_one_after_the_other(tmp_path):
+    path = tmp_path / "a.md"
+    path.write_bytes(b"old")
+    # The second is what the first left: unchanged, as it would be written in turn.
+    assert write_files_atomically([(path, b"new"), (path, b"new")]) == [True, False]
+    assert path.read_bytes() == b"new"
+    assert write_files_atomically([(path, b"other"), (path, b"new")]) == [True, True]
+    assert path.read_bytes() == b"new"
+
+
+def test_a_failed_close_closes_nothing_else(tmp_path, monkeypatch):
+    real_close = os.close
+    closed = []
+
+    def close(fd):
+        closed.append(fd)
+        real_close(fd)
+        if len(closed) == 1:
+            raise OSError(5, "Input/output error reported at close")
+
+    monkeypatch.setattr(os, "close", close)
+    results = write_files_atomically([(tmp_path / "a.md", b"a")])
+    monkeypatch.undo()
+    assert isinstance(results[0], OSError)
+    assert len(closed) == 1  # not closed a second time: the number may be another file's now
+    assert leftovers(tmp_path) == []

@@ -126,3 +126,46 @@ def test_cancelling_the_commit_cancels_every_waiting_caller():
         return first.cancelled(), second.cancelled()
 
     assert asyncio.run(main()) == (True, True)
+
+
+def test_a_commit_left_running_in_another_loop_does_not_hang_this_one():
+    commit = Recorder()
+    group = GroupCommit(commit)
+    old = asyncio.new_event_loop()
+    try:
+        stranded = old.create_task(group.submit(1))
+        old.run_until_complete(asyncio.sleep(0.01))  # the commit started, and waits; loop stops
+
+        async def later():
+            commit.release.set()
+            return await asyncio.wait_for(group.submit(2), timeout=2)
+
+        assert asyncio.run(later()) == 20
+        assert commit.batches == [[1], [2]]
+    finally:
+        stranded.cancel()
+        old.run_until_complete(asyncio.gather(stranded, return_exceptions=True))
+        old.run_until_complete(old.shutdown_asyncgens())
+        old.close()
+
+
+def test_a_base_exception_in_the_commit_reaches_every_waiting_caller():
+    class Stop(BaseException):
+        pass
+
+    async def commit(batch):
+        await asyncio.sleep(0.01)
+        raise Stop
+
+    async def main():
+        group = GroupCommit(commit)
+        first = asyncio.ensure_future(group.submit(1))
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(group.submit(2))
+        _, pending = await asyncio.wait({first, second}, timeout=2)
+        group._running.exception()  # retrieved: the task ended with it, as it should
+        return pending, [type(task.exception()).__name__ for task in (first, second)]
+
+    pending, errors = asyncio.run(main())
+    assert pending == set()
+    assert errors == ["Stop", "Stop"]

@@ -183,12 +183,62 @@ def test_posts_arriving_together_share_a_batch_and_fail_alone(tmp_path, monkeypa
     assert stats.get_value("markdown/failed") == 1
 
 
-def test_temporaries_a_killed_crawl_left_are_swept_on_the_first_write(tmp_path, caplog):
-    left = tmp_path / ".2022-07-01-ihqfskcn2160999.md.x8y9z0.tmp"
+def test_temporaries_a_killed_crawl_left_are_swept_at_start_with_nothing_to_write(tmp_path, caplog):
+    import asyncio
+
+    left = tmp_path / ".2022-07-01-ihqfskcn2160999.md.x8y9z0ab.tmp"
     left.write_text("---\ntitle: half")
-    os.utime(left, (0, 0))
+    someone_elses = tmp_path / ".deploy-lock.tmp"
+    someone_elses.write_text("")
+    for path in (left, someone_elses):
+        os.utime(path, (0, 0))
     pipe, _ = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path))
     with caplog.at_level("INFO", logger="pipelines.markdown_posts"):
-        process(pipe, make_item())
-    assert [p.name for p in tmp_path.iterdir()] == ["2022-08-01-imizmscv4373413.md"]
+        asyncio.run(pipe.sweep())
+    assert [p.name for p in tmp_path.iterdir()] == [".deploy-lock.tmp"]
     assert f"Removed 1 temporary files a killed crawl left in {tmp_path}" in caplog.text
+
+
+def test_a_folder_a_post_path_override_adds_is_swept_when_first_written_to(tmp_path):
+    other = tmp_path / "2022"
+    other.mkdir()
+    left = other / ".2022-08-01-imizmscv4373413.md.q1w2e3r4.tmp"
+    left.write_text("---\ntitle: half")
+    os.utime(left, (0, 0))
+
+    class ByYear(MarkdownPostPipeline):
+        def post_path(self, item):
+            return other / super().post_path(item).name
+
+    pipe, _ = build(ByYear, MARKDOWN_POSTS_DIR=str(tmp_path))
+    process(pipe, make_item())
+    assert [p.name for p in other.iterdir()] == ["2022-08-01-imizmscv4373413.md"]
+
+
+def test_a_posts_folder_not_there_yet_is_not_an_error_at_start(tmp_path):
+    import asyncio
+
+    pipe, _ = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(tmp_path / "posts"))
+    asyncio.run(pipe.sweep())
+    assert not (tmp_path / "posts").exists()
+
+
+def test_a_path_the_os_refuses_fails_its_own_item_alone(tmp_path):
+    import asyncio
+
+    class NulInOneName(MarkdownPostPipeline):
+        def post_path(self, item):
+            path = super().post_path(item)
+            return path.with_name("bad\0name.md") if item.url.endswith("1.shtml") else path
+
+    pipe, stats = build(NulInOneName, MARKDOWN_POSTS_DIR=str(tmp_path))
+    base = "https://finance.sina.com.cn/roll/2022-08-01/doc-imizmscv437341{}.shtml"
+    items = [make_item(url=base.format(n), doc_id=f"imizmscv437341{n}") for n in range(3)]
+
+    async def together():
+        return await asyncio.gather(*map(pipe.process_item, items), return_exceptions=True)
+
+    first, bad, third = asyncio.run(together())
+    assert isinstance(bad, ValueError)
+    assert (first, third) == (items[0], items[2])
+    assert stats.get_value("markdown/written") == 2

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 # dirty pages); absent elsewhere, where each fsync then writes its own file.
 _START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None)
 _TEMP_SUFFIX = ".tmp"
+# What _stage's mkstemp names look like: "." + the target's name (50 characters at most) + "." +
+# tempfile's 8 random characters + the suffix.
+_TEMP_NAME = re.compile(r"\..{1,50}\.[a-z0-9_]{8}\.tmp", re.DOTALL)
 # A temporary file untouched this long was left by a writer that died (kill -9, power cut).
 STALE_SECONDS = 3600.0
 
@@ -41,7 +46,7 @@ def write_atomically(path: Path, data: bytes) -> bool:
     (True, False)
     """
     (result,) = write_files_atomically([(path, data)])
-    if isinstance(result, OSError):
+    if isinstance(result, Exception):
         raise result
     return result
 
@@ -56,12 +61,14 @@ class _Staged:
     tmp: Path | None  # None once renamed or removed
 
 
-def write_files_atomically(files: Sequence[tuple[Path, bytes]]) -> list[bool | OSError]:
+def write_files_atomically(files: Sequence[tuple[Path, bytes]]) -> list[bool | Exception]:
     """Write each ``(path, data)`` as write_atomically does; one result per file, in order.
 
-    A result is True (written), False (already held those bytes, untouched) or the OSError that
-    stopped that file: one file's failure leaves the others to be written. When a path comes
-    more than once, its last data is what gets written, and every occurrence gets that result.
+    A result is True (written), False (already held those bytes, untouched) or the error that
+    stopped that file (an OSError; a ValueError for a path the OS cannot take): one file's
+    failure leaves the others to be written. The results are those of writing the files one
+    after another: a path given twice ends with its last data, and an occurrence whose data is
+    what the one before it left counts as unchanged.
 
     >>> import tempfile; d = Path(tempfile.mkdtemp())
     >>> write_files_atomically([(d / "a.md", b"x"), (d / "b.md", b"y")])
@@ -69,41 +76,48 @@ def write_files_atomically(files: Sequence[tuple[Path, bytes]]) -> list[bool | O
     >>> [type(r).__name__ for r in write_files_atomically([(d / "a.md", b"x"), (d / "no" / "c.md", b"z")])]
     ['bool', 'FileNotFoundError']
     """
-    results: list[bool | OSError] = [False] * len(files)
     last = {path: index for index, (path, _) in enumerate(files)}
+    occurrences = Counter(path for path, _ in files)
+    # Each occurrence against what precedes it: the file as it is, then the path's previous data.
+    changed: list[bool] = []
+    previous: dict[Path, bytes] = {}
+    for path, data in files:
+        changed.append(data != previous[path] if path in previous else not _holds(path, data))
+        previous[path] = data
+    failed: dict[Path, Exception] = {}
     staged: list[_Staged] = []
     try:
         for index, (path, data) in enumerate(files):
-            if last[path] != index or _holds(path, data):
+            if last[path] != index:
+                continue
+            needs_write = changed[index] if occurrences[path] == 1 else not _holds(path, data)
+            if not needs_write:
                 continue
             try:
                 staged.append(_stage(index, path, data))
-            except OSError as exc:
-                results[index] = exc
+            except (OSError, ValueError) as exc:
+                failed[path] = exc
         synced_dirs: set[Path] = set()
         for entry in staged:
             try:
                 _commit(entry)
-            except OSError as exc:
-                results[entry.index] = exc
+            except (OSError, ValueError) as exc:
+                failed[entry.path] = exc
                 continue
-            results[entry.index] = True
             synced_dirs.add(entry.path.parent)
         for directory in synced_dirs:
             _fsync_dir(directory)
     finally:
         for entry in staged:  # whatever was not renamed into place (an error, an interrupt)
             _discard(entry)
-    return [results[last[path]] for path, _ in files]
+    return [failed.get(path, True) if changed[i] else False for i, (path, _) in enumerate(files)]
 
 
 def _holds(path: Path, data: bytes) -> bool:
     try:
         return path.stat().st_size == len(data) and path.read_bytes() == data
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return False  # unreadable or not a file: writing it says what is wrong
+    except (OSError, ValueError):
+        return False  # missing, unreadable, not a file, a name the OS refuses: writing tells
 
 
 def _stage(index: int, path: Path, data: bytes) -> _Staged:
@@ -127,8 +141,8 @@ def _commit(entry: _Staged) -> None:
     """Sync the temporary file and rename it over its target."""
     assert entry.tmp is not None
     os.fsync(entry.fd)
-    os.close(entry.fd)
-    entry.fd = -1
+    fd, entry.fd = entry.fd, -1  # closed once, even if close reports an error
+    os.close(fd)
     # mkstemp creates 0600; posts are meant to be read by a web server or static site build.
     entry.tmp.chmod(0o644)
     entry.tmp.replace(entry.path)
@@ -137,9 +151,9 @@ def _commit(entry: _Staged) -> None:
 
 def _discard(entry: _Staged) -> None:
     if entry.fd >= 0:
+        fd, entry.fd = entry.fd, -1
         with contextlib.suppress(OSError):
-            os.close(entry.fd)
-        entry.fd = -1
+            os.close(fd)
     if entry.tmp is not None:
         with contextlib.suppress(OSError):
             entry.tmp.unlink()
@@ -153,7 +167,7 @@ def remove_stale_temporaries(directory: Path, older_than: float = STALE_SECONDS)
     ``older_than`` seconds: a write in progress takes milliseconds, so another process's is
     never taken for a leftover.
 
-    >>> import tempfile; d = Path(tempfile.mkdtemp()); _ = (d / ".a.md.x1.tmp").write_bytes(b"")
+    >>> import tempfile; d = Path(tempfile.mkdtemp()); _ = (d / ".a.md.x1y2z3w4.tmp").write_bytes(b"")
     >>> remove_stale_temporaries(d, older_than=0), sorted(p.name for p in d.iterdir())
     (1, [])
     """
@@ -161,7 +175,7 @@ def remove_stale_temporaries(directory: Path, older_than: float = STALE_SECONDS)
     cutoff = time.time() - older_than
     with os.scandir(directory) as entries:
         for entry in entries:
-            if not (entry.name.startswith(".") and entry.name.endswith(_TEMP_SUFFIX)):
+            if not _TEMP_NAME.fullmatch(entry.name):
                 continue
             with contextlib.suppress(OSError):  # gone meanwhile, or not ours to delete
                 if (

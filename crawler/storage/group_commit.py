@@ -51,7 +51,10 @@ class GroupCommit(Generic[_In, _Out]):
         loop = asyncio.get_running_loop()
         future: asyncio.Future[_Out] = loop.create_future()
         self._waiting.append((value, future))
-        if self._running is None or self._running.done():
+        running = self._running
+        # A task of a loop that closed without running it to its end never will: start anew.
+        if running is None or running.done() or running.get_loop() is not loop:
+            self._waiting = [(v, f) for v, f in self._waiting if f.get_loop() is loop]
             self._running = loop.create_task(self._run())
         return await future
 
@@ -65,13 +68,18 @@ class GroupCommit(Generic[_In, _Out]):
                     raise RuntimeError(
                         f"commit returned {len(results)} results for {len(batch)} values"
                     )
-            except asyncio.CancelledError:
-                for _, future in batch + self._waiting:
-                    future.cancel()
-                self._waiting.clear()
-                raise
             except Exception as exc:  # noqa: BLE001 - every caller in the batch hears of it
                 results = [exc] * len(batch)
+            except BaseException as exc:  # cancelled, or the process is stopping: nobody waits on
+                for _, future in batch + self._waiting:
+                    if future.done():
+                        continue
+                    if isinstance(exc, asyncio.CancelledError):
+                        future.cancel()
+                    else:
+                        future.set_exception(exc)
+                self._waiting.clear()
+                raise
             for (_, future), result in zip(batch, results, strict=True):
                 if future.done():  # its caller is gone (cancelled)
                     continue

@@ -316,6 +316,24 @@ def test_sigkill_mid_run_loses_nothing_and_the_next_run_finishes_the_rest(standi
     check_after_stop(standin, tmp_path, urls, done)
 
 
+def test_temporaries_a_kill_left_are_swept_by_the_next_run_even_with_nothing_new(standin, tmp_path):
+    standin.add_entries(URLS[:1], start=T0)
+    first = run_crawl(standin, tmp_path, "-a", "pages=1", name="first")
+    assert first.returncode == 0, first.log
+    posts = tmp_path / "posts"
+    (post,) = posts.glob("*.md")
+    # What kill -9 leaves in the middle of a batch: the post's temporary twin, hours old.
+    left = posts / f".{post.name}.k9x8c7v6.tmp"
+    left.write_text("---\ntitle: half", encoding="utf-8")
+    os.utime(left, (T0, T0))
+
+    cron = run_crawl(standin, tmp_path, "-a", "pages=1", name="cron")  # the article is saved
+    assert cron.returncode == 0, cron.log
+    assert cron.items == []
+    assert sorted(p.name for p in posts.iterdir()) == [post.name]
+    assert f"Removed 1 temporary files a killed crawl left in {posts}" in cron.log
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["term", "int"])
 def test_sigterm_sigint_stop_cleanly_and_keep_the_state(standin, tmp_path, sig):
     urls = URLS[:6]
