@@ -20,14 +20,19 @@ class Recorder:
         return [value * 10 for value in batch]
 
 
+async def first_then_others(group, first, *others):
+    """Submit ``first`` (its commit starts), then ``others`` (they wait for the next batch)."""
+    head = asyncio.ensure_future(group.submit(first))
+    await asyncio.sleep(0)
+    rest = [asyncio.ensure_future(group.submit(value)) for value in others]
+    await asyncio.sleep(0)
+    return head, rest
+
+
 def test_values_arriving_during_a_commit_share_the_next_one():
     async def main():
         commit = Recorder()
-        group = GroupCommit(commit)
-        first = asyncio.ensure_future(group.submit(1))
-        await asyncio.sleep(0)
-        later = [asyncio.ensure_future(group.submit(v)) for v in (2, 3, 4)]
-        await asyncio.sleep(0)
+        first, later = await first_then_others(GroupCommit(commit), 1, 2, 3, 4)
         commit.release.set()
         return await asyncio.gather(first, *later), commit.batches
 
@@ -74,10 +79,7 @@ def test_a_failed_commit_fails_its_batch_and_the_next_batch_still_runs():
         return list(batch)
 
     async def main():
-        group = GroupCommit(commit)
-        first = asyncio.ensure_future(group.submit("a"))
-        await asyncio.sleep(0)
-        second = asyncio.ensure_future(group.submit("b"))
+        first, (second,) = await first_then_others(GroupCommit(commit), "a", "b")
         return await asyncio.gather(first, second, return_exceptions=True)
 
     first, second = asyncio.run(main())
@@ -100,12 +102,7 @@ def test_a_commit_returning_the_wrong_number_of_results_is_an_error():
 def test_a_cancelled_caller_leaves_the_others_their_results():
     async def main():
         commit = Recorder()
-        group = GroupCommit(commit)
-        first = asyncio.ensure_future(group.submit(1))
-        await asyncio.sleep(0)
-        gone = asyncio.ensure_future(group.submit(2))
-        kept = asyncio.ensure_future(group.submit(3))
-        await asyncio.sleep(0)
+        first, (gone, kept) = await first_then_others(GroupCommit(commit), 1, 2, 3)
         gone.cancel()
         commit.release.set()
         return await first, await kept, gone.cancelled()
@@ -115,12 +112,8 @@ def test_a_cancelled_caller_leaves_the_others_their_results():
 
 def test_cancelling_the_commit_cancels_every_waiting_caller():
     async def main():
-        commit = Recorder()
-        group = GroupCommit(commit)
-        first = asyncio.ensure_future(group.submit(1))
-        await asyncio.sleep(0)
-        second = asyncio.ensure_future(group.submit(2))
-        await asyncio.sleep(0)
+        group = GroupCommit(Recorder())
+        first, (second,) = await first_then_others(group, 1, 2)
         group._running.cancel()
         await asyncio.gather(first, second, return_exceptions=True)
         return first.cancelled(), second.cancelled()
@@ -159,9 +152,7 @@ def test_a_base_exception_in_the_commit_reaches_every_waiting_caller():
 
     async def main():
         group = GroupCommit(commit)
-        first = asyncio.ensure_future(group.submit(1))
-        await asyncio.sleep(0)
-        second = asyncio.ensure_future(group.submit(2))
+        first, (second,) = await first_then_others(group, 1, 2)
         _, pending = await asyncio.wait({first, second}, timeout=2)
         group._running.exception()  # retrieved: the task ended with it, as it should
         return pending, [type(task.exception()).__name__ for task in (first, second)]
