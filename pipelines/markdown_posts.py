@@ -93,8 +93,8 @@ class MarkdownPostPipeline:
     def _sweep(directory: Path) -> None:
         try:
             stale = remove_stale_temporaries(directory)
-        except FileNotFoundError:
-            return  # no posts yet
+        except OSError:
+            return  # no posts yet, or a folder that cannot be read: the writes will say so
         if stale:
             logger.info("Removed %d temporary files a killed crawl left in %s", stale, directory)
 

@@ -242,3 +242,14 @@ def test_a_path_the_os_refuses_fails_its_own_item_alone(tmp_path):
     assert isinstance(bad, ValueError)
     assert (first, third) == (items[0], items[2])
     assert stats.get_value("markdown/written") == 2
+
+
+def test_a_posts_folder_that_is_a_file_is_left_to_the_writes_to_report(tmp_path):
+    import asyncio
+
+    blocker = tmp_path / "posts"
+    blocker.write_text("not a directory")
+    pipe, _ = build(MarkdownPostPipeline, MARKDOWN_POSTS_DIR=str(blocker))
+    asyncio.run(pipe.sweep())  # no error at start
+    with pytest.raises(DropItem, match="cannot write post"):
+        process(pipe, make_item())
