@@ -56,8 +56,8 @@ def test_a_failed_sync_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatc
     temp_fds = set()
     real_stage = atomic._stage
 
-    def stage(index, path, data):
-        entry = real_stage(index, path, data)
+    def stage(path, data):
+        entry = real_stage(path, data)
         if path == target:
             temp_fds.add(entry.fd)
         return entry

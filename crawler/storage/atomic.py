@@ -30,7 +30,7 @@ _START_WRITEBACK = getattr(os, "POSIX_FADV_DONTNEED", None)
 _TEMP_SUFFIX = ".tmp"
 # What _stage's mkstemp names look like: "." + the target's name (50 characters at most) + "." +
 # tempfile's 8 random characters + the suffix.
-_TEMP_NAME = re.compile(r"\..{1,50}\.[a-z0-9_]{8}\.tmp", re.DOTALL)
+_TEMP_NAME = re.compile(r"\..{1,50}\.[a-z0-9_]{8}" + re.escape(_TEMP_SUFFIX), re.DOTALL)
 # A temporary file untouched this long was left by a writer that died (kill -9, power cut).
 STALE_SECONDS = 3600.0
 
@@ -39,7 +39,7 @@ def write_atomically(path: Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` unless it already holds exactly those bytes.
 
     Returns True if the file was written, False if it was already up to date (left untouched,
-    mtime included); raises the OSError that stopped it.
+    mtime included); raises the error that stopped it (see write_files_atomically).
 
     >>> import tempfile; d = Path(tempfile.mkdtemp())
     >>> write_atomically(d / "a.md", b"x"), write_atomically(d / "a.md", b"x")
@@ -55,7 +55,6 @@ def write_atomically(path: Path, data: bytes) -> bool:
 class _Staged:
     """A file written to its temporary name, not yet renamed into place."""
 
-    index: int
     path: Path
     fd: int  # -1 once closed
     tmp: Path | None  # None once renamed or removed
@@ -94,7 +93,7 @@ def write_files_atomically(files: Sequence[tuple[Path, bytes]]) -> list[bool | E
             if not needs_write:
                 continue
             try:
-                staged.append(_stage(index, path, data))
+                staged.append(_stage(path, data))
             except (OSError, ValueError) as exc:
                 failed[path] = exc
         synced_dirs: set[Path] = set()
@@ -120,10 +119,10 @@ def _holds(path: Path, data: bytes) -> bool:
         return False  # missing, unreadable, not a file, a name the OS refuses: writing tells
 
 
-def _stage(index: int, path: Path, data: bytes) -> _Staged:
+def _stage(path: Path, data: bytes) -> _Staged:
     """Write ``data`` to a new temporary file beside ``path`` and start its writeback."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:50]}.", suffix=_TEMP_SUFFIX)
-    entry = _Staged(index, path, fd, Path(tmp))
+    entry = _Staged(path, fd, Path(tmp))
     try:
         view = memoryview(data)
         while view:  # os.write may write part of it
